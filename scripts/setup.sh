@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian package genre needs to build, test and run. Idempotent:
+# when everything is already installed it only checks and returns.
+#   scripts/setup.sh            build + runtime + test packages
+#   scripts/setup.sh --python   also the Python reference stack (fixtures, side-by-side benchmarks)
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config ccache
+  libtorch-dev          # tensors, autograd, nn, optim, c10d/Gloo
+  libsndfile1-dev       # decoding: wav au flac ogg opus mp3
+  libsoxr-dev           # resampling (soxr_hq, as librosa)
+  libfftw3-dev          # FFTs for the feature front end
+  libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libpng-dev
+  libgtest-dev libbenchmark-dev
+)
+if [[ "${1:-}" == "--python" ]]; then
+  packages+=(python3-torch python3-torchaudio python3-numpy python3-scipy python3-sklearn python3-soundfile)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
