@@ -1,0 +1,119 @@
+// Audio decoding: any format libsndfile reads (wav, au, flac, ogg/vorbis, opus, mp3, ...),
+// downmixed to mono and resampled with libsoxr, as librosa.load(path, sr=22050, mono=True).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace genre {
+
+// Every decoding failure: the message names the file (or "<memory>") and the reason.
+class AudioError : public std::runtime_error {
+ public:
+  AudioError(const std::string& source, const std::string& reason);
+  const std::string& source() const { return source_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string source_;
+  std::string reason_;
+};
+
+// What the container says about a file, before any decoding.
+struct AudioInfo {
+  int sample_rate = 0;
+  int channels = 0;
+  int64_t frames = 0;  // as declared by the header; may be an estimate for mp3
+  std::string format;  // e.g. "WAV (Microsoft)", "FLAC (Free Lossless Audio Codec)"
+  double duration() const { return sample_rate > 0 ? double(frames) / sample_rate : 0.0; }
+};
+
+struct Audio {
+  std::vector<float> samples;  // mono, in [-1, 1]
+  int sample_rate = 0;
+  double duration() const { return sample_rate > 0 ? double(samples.size()) / sample_rate : 0.0; }
+};
+
+constexpr int kDefaultSampleRate = 22050;
+
+// Decodes a whole file to mono at target_sr (0 keeps the native rate). Reads in blocks:
+// the only full-length buffer is the output at the target rate.
+Audio load_audio(const std::string& path, int target_sr = kDefaultSampleRate);
+
+// The same, from an encoded file held in memory (an upload). `name` is used in error messages.
+Audio load_audio_from_memory(const void* data, size_t size, int target_sr = kDefaultSampleRate,
+                             const std::string& name = "<memory>");
+
+AudioInfo audio_info(const std::string& path);
+
+// File extensions (lower case, with the dot) that the decoder is asked to open when walking folders.
+const std::vector<std::string>& audio_extensions();
+bool has_audio_extension(const std::string& path);
+
+// Pull-based decoder: yields mono samples at the target rate in blocks, holding only a block
+// at a time. The building block of load_audio and ChunkReader.
+class AudioStream {
+ public:
+  explicit AudioStream(const std::string& path, int target_sr = kDefaultSampleRate);
+  AudioStream(const void* data, size_t size, int target_sr, const std::string& name);
+  ~AudioStream();
+  AudioStream(const AudioStream&) = delete;
+  AudioStream& operator=(const AudioStream&) = delete;
+
+  // Appends up to max_samples output samples to out; returns how many were appended.
+  // Returns 0 only at the end of the stream. Throws AudioError on decode errors.
+  size_t read(std::vector<float>& out, size_t max_samples);
+
+  const AudioInfo& info() const;
+  int sample_rate() const;            // the output rate
+  int64_t expected_samples() const;   // ceil(declared frames * ratio), librosa's output length
+  const std::string& source() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Fixed-length windows: chunk_seconds long, every hop_seconds. A final partial window is
+// zero-padded and kept when it holds at least min_fraction of a chunk (default 1: only full
+// windows), and always when the whole signal is shorter than one chunk, so that every
+// non-empty signal yields at least one window.
+struct ChunkParams {
+  double chunk_seconds = 4.0;
+  double hop_seconds = 2.0;
+  double min_fraction = 1.0;
+};
+
+// The rule above, shared by the streaming and the in-memory chunkers.
+bool keep_window(size_t available, size_t chunk_len, bool first_window, double min_fraction);
+
+// In-memory chunking of a decoded signal with the same rule as ChunkReader.
+std::vector<std::vector<float>> chunk_audio(const std::vector<float>& samples, int sample_rate,
+                                            const ChunkParams& params = {});
+
+class ChunkReader {
+ public:
+  ChunkReader(std::unique_ptr<AudioStream> stream, ChunkParams params = {});
+  explicit ChunkReader(const std::string& path, ChunkParams params = {},
+                       int target_sr = kDefaultSampleRate);
+  // Fills chunk (resized to the chunk length) and returns true; false when no window is left.
+  bool next(std::vector<float>& chunk, double* start_seconds = nullptr);
+  size_t chunk_samples() const { return chunk_len_; }
+  size_t hop_samples() const { return hop_len_; }
+
+ private:
+  std::unique_ptr<AudioStream> stream_;
+  ChunkParams params_;
+  size_t chunk_len_ = 0, hop_len_ = 0;
+  std::vector<float> buffer_;  // samples from buffer_start_ on
+  int64_t buffer_start_ = 0;
+  int64_t next_start_ = 0;
+  bool eof_ = false;
+  bool emitted_ = false;
+};
+
+}  // namespace genre

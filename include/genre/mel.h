@@ -1,0 +1,60 @@
+// Mel filter banks, mel spectrograms, decibels and MFCCs (librosa.filters.mel,
+// librosa.feature.melspectrogram, librosa.power_to_db, librosa.feature.mfcc).
+#pragma once
+
+#include <vector>
+
+#include "genre/matrix.h"
+#include "genre/spectrum.h"
+
+namespace genre {
+
+double hz_to_mel(double hz, bool htk = false);
+double mel_to_hz(double mel, bool htk = false);
+// n mel-spaced frequencies (Hz) from fmin to fmax, librosa.mel_frequencies.
+std::vector<double> mel_frequencies(size_t n_mels, double fmin, double fmax, bool htk = false);
+
+enum class MelNorm { None, Slaney };
+
+struct MelParams {
+  size_t n_mels = 128;
+  double fmin = 0.0;
+  double fmax = -1.0;  // <= 0: sr / 2
+  bool htk = false;    // false: Slaney's scale (librosa default)
+  MelNorm norm = MelNorm::Slaney;
+};
+
+// A mel filter bank, n_mels x (1 + n_fft/2) float32 weights, stored sparsely: each triangle is
+// non-zero on a short run of bins, so applying it costs O(bins) per frame instead of O(n_mels*bins).
+class MelFilterBank {
+ public:
+  MelFilterBank(double sr, size_t n_fft, const MelParams& p = {});
+  size_t n_mels() const { return start_.size(); }
+  size_t n_bins() const { return n_bins_; }
+  Matrix dense() const;  // n_mels x n_bins, librosa.filters.mel
+  // Frames x bins (power or magnitude) -> frames x n_mels.
+  Matrix apply(const Matrix& S) const;
+
+ private:
+  size_t n_bins_ = 0;
+  std::vector<size_t> start_;        // first non-zero bin of each filter
+  std::vector<std::vector<float>> weights_;
+};
+
+// librosa.feature.melspectrogram(y, sr, n_fft, hop_length, power=2, n_mels, fmin, fmax, htk, norm).
+Matrix melspectrogram(const std::vector<float>& y, double sr, const StftParams& stft = {},
+                      const MelParams& mel = {}, double power = 2.0);
+
+// librosa.power_to_db: 10 log10(max(amin, S)) - 10 log10(max(amin, ref)), then clamped below at
+// (max - top_db) when top_db > 0. ref <= 0 means "ref = max(S)" (librosa's ref=np.max). In place.
+void power_to_db(Matrix& S, double ref = 1.0, double amin = 1e-10, double top_db = 80.0);
+
+// Orthonormal DCT-II along each row (scipy.fftpack.dct(type=2, norm='ortho')), first n_out outputs.
+Matrix dct_ortho(const Matrix& X, size_t n_out);
+
+// librosa.feature.mfcc: frames x n_mfcc, from the dB mel spectrogram (power_to_db with ref 1, top_db 80).
+Matrix mfcc(const std::vector<float>& y, double sr, size_t n_mfcc = 20, const StftParams& stft = {},
+            const MelParams& mel = {});
+Matrix mfcc_from_db(const Matrix& mel_db, size_t n_mfcc = 20);
+
+}  // namespace genre

@@ -1,0 +1,285 @@
+// Block-wise decoding (libsndfile) -> mono downmix -> streaming resampling (libsoxr).
+#include <sndfile.h>
+#include <soxr.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <sys/stat.h>
+
+#include "genre/audio.h"
+
+namespace genre {
+
+AudioError::AudioError(const std::string& source, const std::string& reason)
+    : std::runtime_error(source + ": " + reason), source_(source), reason_(reason) {}
+
+namespace {
+
+constexpr sf_count_t kBlockFrames = 1 << 15;
+
+// In-memory source for sf_open_virtual.
+struct MemoryFile {
+  const unsigned char* data = nullptr;
+  sf_count_t size = 0;
+  sf_count_t pos = 0;
+};
+
+sf_count_t mem_get_filelen(void* user) { return static_cast<MemoryFile*>(user)->size; }
+sf_count_t mem_seek(sf_count_t offset, int whence, void* user) {
+  auto* m = static_cast<MemoryFile*>(user);
+  sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? m->pos : m->size;
+  m->pos = std::clamp<sf_count_t>(base + offset, 0, m->size);
+  return m->pos;
+}
+sf_count_t mem_read(void* ptr, sf_count_t count, void* user) {
+  auto* m = static_cast<MemoryFile*>(user);
+  sf_count_t n = std::max<sf_count_t>(0, std::min(count, m->size - m->pos));
+  if (n > 0) std::memcpy(ptr, m->data + m->pos, size_t(n));
+  m->pos += n;
+  return n;
+}
+sf_count_t mem_write(const void*, sf_count_t, void*) { return 0; }
+sf_count_t mem_tell(void* user) { return static_cast<MemoryFile*>(user)->pos; }
+
+std::string format_name(int format) {
+  SF_FORMAT_INFO fi{};
+  fi.format = format & SF_FORMAT_TYPEMASK;
+  if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &fi, sizeof(fi)) == 0 && fi.name) return fi.name;
+  return "unknown";
+}
+
+// libsndfile accepts some damaged headers and silently shortens the data; its log says so.
+bool log_reports_truncation(SNDFILE* sf) {
+  char log[4096] = {0};
+  sf_command(sf, SFC_GET_LOG_INFO, log, sizeof(log));
+  return std::strstr(log, "too big") != nullptr || std::strstr(log, "truncated") != nullptr ||
+         std::strstr(log, "Truncated") != nullptr;
+}
+
+}  // namespace
+
+struct AudioStream::Impl {
+  std::string source;
+  MemoryFile memory;
+  SF_VIRTUAL_IO vio{};
+  SNDFILE* sf = nullptr;
+  SF_INFO sfinfo{};
+  AudioInfo info;
+  int target_sr = 0;
+  soxr_t soxr = nullptr;
+  std::vector<float> interleaved, mono, resampled;
+  size_t resampled_pos = 0;  // first sample of `resampled` not handed out yet
+  int64_t frames_in = 0;    // input frames decoded so far
+  int64_t samples_out = 0;  // output samples handed out so far
+  bool input_done = false;  // decoder reached its end
+  bool flushed = false;     // resampler fully drained
+  int64_t target_total = -1;  // ceil(frames_in * ratio), known once input_done
+
+  ~Impl() {
+    if (soxr) soxr_delete(soxr);
+    if (sf) sf_close(sf);
+  }
+
+  [[noreturn]] void fail(const std::string& reason) const { throw AudioError(source, reason); }
+
+  void open_checks() {
+    if (!sf) {
+      std::string why = sf_strerror(nullptr);
+      fail("cannot decode (" + why + ")");
+    }
+    info.sample_rate = sfinfo.samplerate;
+    info.channels = sfinfo.channels;
+    info.frames = sfinfo.frames;
+    info.format = format_name(sfinfo.format);
+    if (sfinfo.samplerate <= 0) fail("invalid header: sample rate " + std::to_string(sfinfo.samplerate) + " Hz");
+    if (sfinfo.channels <= 0) fail("invalid header: " + std::to_string(sfinfo.channels) + " channels");
+    if (sfinfo.samplerate > 1000000) fail("invalid header: sample rate " + std::to_string(sfinfo.samplerate) + " Hz");
+    if (log_reports_truncation(sf)) fail("truncated file: the header declares more audio than the file holds");
+    if (sfinfo.frames == 0) fail("contains no audio (0 frames)");
+    if (target_sr <= 0) target_sr = sfinfo.samplerate;
+    if (target_sr != sfinfo.samplerate) {
+      soxr_error_t err = nullptr;
+      soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+      soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);  // librosa's res_type='soxr_hq'
+      soxr = soxr_create(double(sfinfo.samplerate), double(target_sr), 1, &err, &io, &q, nullptr);
+      if (err) fail(std::string("cannot create resampler: ") + err);
+    }
+    interleaved.resize(size_t(kBlockFrames) * size_t(sfinfo.channels));
+    mono.resize(size_t(kBlockFrames));
+  }
+
+  void open_path(const std::string& path) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) fail(std::string("cannot open: ") + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) fail("is a directory, not an audio file");
+    if (st.st_size == 0) fail("empty file (0 bytes)");
+    sf = sf_open(path.c_str(), SFM_READ, &sfinfo);
+    open_checks();
+  }
+
+  void open_memory(const void* data, size_t size) {
+    if (size == 0) fail("empty file (0 bytes)");
+    memory.data = static_cast<const unsigned char*>(data);
+    memory.size = sf_count_t(size);
+    vio = {mem_get_filelen, mem_seek, mem_read, mem_write, mem_tell};
+    sf = sf_open_virtual(&vio, SFM_READ, &sfinfo, &memory);
+    open_checks();
+  }
+
+  double ratio() const { return double(target_sr) / double(sfinfo.samplerate); }
+
+  // Decodes one block into `mono`; returns the number of frames (0 at the end).
+  size_t decode_block() {
+    sf_count_t got = sf_readf_float(sf, interleaved.data(), kBlockFrames);
+    if (got < 0) got = 0;
+    if (got < kBlockFrames) {
+      int err = sf_error(sf);
+      if (err != SF_ERR_NO_ERROR) fail(std::string("corrupt data after ") + std::to_string(frames_in + got) +
+                                        " frames (" + sf_error_number(err) + ")");
+    }
+    const int ch = sfinfo.channels;
+    if (ch == 1) {
+      std::copy_n(interleaved.begin(), size_t(got), mono.begin());
+    } else {
+      for (sf_count_t i = 0; i < got; ++i) {
+        const float* f = &interleaved[size_t(i) * ch];
+        float s = 0.f;
+        for (int c = 0; c < ch; ++c) s += f[c];
+        mono[size_t(i)] = s / float(ch);  // librosa.to_mono: mean over channels
+      }
+    }
+    frames_in += got;
+    return size_t(got);
+  }
+
+  void finish_input() {
+    input_done = true;
+    if (frames_in == 0) fail("contains no audio (0 frames could be decoded)");
+    bool exact_count = (sfinfo.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG;
+    if (exact_count && sfinfo.frames > 0 && sfinfo.frames != SF_COUNT_MAX && frames_in < sfinfo.frames)
+      fail("truncated file: header declares " + std::to_string(sfinfo.frames) + " frames, only " +
+           std::to_string(frames_in) + " could be decoded");
+    target_total = soxr ? int64_t(std::ceil(double(frames_in) * ratio())) : frames_in;
+  }
+
+  size_t read(std::vector<float>& out, size_t max_samples) {
+    size_t appended = 0;
+    while (appended < max_samples && !flushed) {
+      // Serve what the resampler already produced.
+      if (resampled_pos < resampled.size()) {
+        size_t n = std::min(max_samples - appended, resampled.size() - resampled_pos);
+        if (input_done) n = size_t(std::min<int64_t>(int64_t(n), target_total - samples_out));
+        auto first = resampled.begin() + long(resampled_pos);
+        out.insert(out.end(), first, first + long(n));
+        resampled_pos += n;
+        appended += n;
+        samples_out += int64_t(n);
+        if (input_done && samples_out >= target_total) flushed = true;
+        continue;
+      }
+      resampled_pos = 0;
+      if (input_done) {
+        if (!soxr) { flushed = true; break; }
+        // Drain the resampler's tail, then pad with zeros to librosa's length ceil(N * ratio).
+        size_t room = size_t(std::max<int64_t>(0, target_total - samples_out)) + 64;
+        resampled.resize(room);
+        size_t odone = 0;
+        soxr_error_t err = soxr_process(soxr, nullptr, 0, nullptr, resampled.data(), room, &odone);
+        if (err) fail(std::string("resampler: ") + err);
+        resampled.resize(odone);
+        if (odone == 0) {
+          int64_t missing = target_total - samples_out;
+          if (missing <= 0) { flushed = true; break; }
+          resampled.assign(size_t(missing), 0.f);
+        }
+        continue;
+      }
+      size_t got = decode_block();
+      if (got == 0) { finish_input(); continue; }
+      if (!soxr) {
+        resampled.assign(mono.begin(), mono.begin() + long(got));
+        continue;
+      }
+      size_t room = size_t(std::ceil(double(got) * ratio())) + 64;
+      resampled.resize(room);
+      size_t idone = 0, odone = 0;
+      soxr_error_t err = soxr_process(soxr, mono.data(), got, &idone, resampled.data(), room, &odone);
+      if (err) fail(std::string("resampler: ") + err);
+      resampled.resize(odone);
+    }
+    return appended;
+  }
+};
+
+AudioStream::AudioStream(const std::string& path, int target_sr) : impl_(std::make_unique<Impl>()) {
+  impl_->source = path;
+  impl_->target_sr = target_sr;
+  impl_->open_path(path);
+}
+
+AudioStream::AudioStream(const void* data, size_t size, int target_sr, const std::string& name)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->source = name;
+  impl_->target_sr = target_sr;
+  impl_->open_memory(data, size);
+}
+
+AudioStream::~AudioStream() = default;
+
+size_t AudioStream::read(std::vector<float>& out, size_t max_samples) { return impl_->read(out, max_samples); }
+const AudioInfo& AudioStream::info() const { return impl_->info; }
+int AudioStream::sample_rate() const { return impl_->target_sr; }
+const std::string& AudioStream::source() const { return impl_->source; }
+int64_t AudioStream::expected_samples() const {
+  const auto& i = impl_->info;
+  if (i.frames <= 0 || i.frames == SF_COUNT_MAX) return -1;
+  return impl_->soxr ? int64_t(std::ceil(double(i.frames) * impl_->ratio())) : i.frames;
+}
+
+namespace {
+Audio read_all(AudioStream& stream) {
+  Audio audio;
+  audio.sample_rate = stream.sample_rate();
+  int64_t expected = stream.expected_samples();
+  // Reserve the exact output size up front, so that growth never holds two copies.
+  if (expected > 0) audio.samples.reserve(size_t(expected) + 16);
+  while (stream.read(audio.samples, size_t(1) << 16) > 0) {
+  }
+  audio.samples.shrink_to_fit();
+  return audio;
+}
+}  // namespace
+
+Audio load_audio(const std::string& path, int target_sr) {
+  AudioStream stream(path, target_sr);
+  return read_all(stream);
+}
+
+Audio load_audio_from_memory(const void* data, size_t size, int target_sr, const std::string& name) {
+  AudioStream stream(data, size, target_sr, name);
+  return read_all(stream);
+}
+
+AudioInfo audio_info(const std::string& path) {
+  AudioStream stream(path, 0);
+  return stream.info();
+}
+
+const std::vector<std::string>& audio_extensions() {
+  static const std::vector<std::string> exts = {".wav", ".au",   ".snd", ".flac", ".ogg", ".oga",
+                                                ".opus", ".mp3", ".aif", ".aiff", ".w64", ".caf"};
+  return exts;
+}
+
+bool has_audio_extension(const std::string& path) {
+  auto dot = path.find_last_of('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = path.substr(dot);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  const auto& all = audio_extensions();
+  return std::find(all.begin(), all.end(), ext) != all.end();
+}
+
+}  // namespace genre

@@ -1,0 +1,15 @@
+// Each subcommand registers itself on the CLI11 app; its callback stores the exit status.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace genre::cli {
+
+// Exit statuses: 0 success, 1 some input failed (the rest were processed), 2 usage error.
+extern int exit_status;
+
+void register_features(CLI::App& app);
+
+}  // namespace genre::cli

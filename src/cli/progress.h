@@ -1,0 +1,29 @@
+// A progress bar with rate and ETA on stderr. Drawn only when stderr is a terminal (logs and
+// pipes stay clean); messages printed through it never tear the bar.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace genre::cli {
+
+class Progress {
+ public:
+  Progress(size_t total, std::string unit = "files", bool enabled = true);
+  ~Progress();
+  void advance(size_t n = 1);
+  void message(const std::string& line);  // a line on stderr above the bar
+  void finish();
+
+ private:
+  void draw();
+  size_t total_, done_ = 0;
+  std::string unit_;
+  bool enabled_;
+  bool finished_ = false;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+std::string format_duration(double seconds);
+
+}  // namespace genre::cli

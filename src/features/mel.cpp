@@ -1,0 +1,142 @@
+#include "genre/mel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace genre {
+
+namespace {
+constexpr double kFSp = 200.0 / 3;     // Slaney: Hz per mel below 1 kHz
+constexpr double kMinLogHz = 1000.0;
+constexpr double kMinLogMel = kMinLogHz / kFSp;
+const double kLogStep = std::log(6.4) / 27.0;
+}  // namespace
+
+double hz_to_mel(double hz, bool htk) {
+  if (htk) return 2595.0 * std::log10(1.0 + hz / 700.0);
+  if (hz >= kMinLogHz) return kMinLogMel + std::log(hz / kMinLogHz) / kLogStep;
+  return hz / kFSp;
+}
+
+double mel_to_hz(double mel, bool htk) {
+  if (htk) return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);
+  if (mel >= kMinLogMel) return kMinLogHz * std::exp(kLogStep * (mel - kMinLogMel));
+  return kFSp * mel;
+}
+
+std::vector<double> mel_frequencies(size_t n_mels, double fmin, double fmax, bool htk) {
+  const double lo = hz_to_mel(fmin, htk), hi = hz_to_mel(fmax, htk);
+  std::vector<double> f(n_mels);
+  const double step = n_mels > 1 ? (hi - lo) / double(n_mels - 1) : 0.0;
+  for (size_t i = 0; i < n_mels; ++i) f[i] = mel_to_hz(i + 1 == n_mels ? hi : lo + double(i) * step, htk);
+  return f;
+}
+
+MelFilterBank::MelFilterBank(double sr, size_t n_fft, const MelParams& p) : n_bins_(1 + n_fft / 2) {
+  if (p.n_mels == 0) throw std::invalid_argument("mel filter bank: n_mels must be > 0");
+  const double fmax = p.fmax > 0 ? p.fmax : sr / 2;
+  if (p.fmin < 0 || p.fmin >= fmax) throw std::invalid_argument("mel filter bank: need 0 <= fmin < fmax");
+  const auto fft_f = fft_frequencies(sr, n_fft);
+  const auto mel_f = mel_frequencies(p.n_mels + 2, p.fmin, fmax, p.htk);
+  start_.resize(p.n_mels);
+  weights_.resize(p.n_mels);
+  for (size_t i = 0; i < p.n_mels; ++i) {
+    const double lower_d = mel_f[i + 1] - mel_f[i], upper_d = mel_f[i + 2] - mel_f[i + 1];
+    const double enorm = p.norm == MelNorm::Slaney ? 2.0 / (mel_f[i + 2] - mel_f[i]) : 1.0;
+    std::vector<float> row(n_bins_);
+    for (size_t k = 0; k < n_bins_; ++k) {
+      const double lower = -(mel_f[i] - fft_f[k]) / lower_d;
+      const double upper = (mel_f[i + 2] - fft_f[k]) / upper_d;
+      // librosa stores the triangle as float32, then scales it by enorm (computed in double).
+      const float w = float(std::max(0.0, std::min(lower, upper)));
+      row[k] = p.norm == MelNorm::Slaney ? float(double(w) * enorm) : w;
+    }
+    size_t a = 0, b = n_bins_;
+    while (a < b && row[a] == 0.f) ++a;
+    while (b > a && row[b - 1] == 0.f) --b;
+    start_[i] = a;
+    weights_[i].assign(row.begin() + long(a), row.begin() + long(b));
+  }
+}
+
+Matrix MelFilterBank::dense() const {
+  Matrix m(n_mels(), n_bins_);
+  for (size_t i = 0; i < n_mels(); ++i)
+    std::copy(weights_[i].begin(), weights_[i].end(), m.row(i) + start_[i]);
+  return m;
+}
+
+Matrix MelFilterBank::apply(const Matrix& S) const {
+  if (S.cols != n_bins_)
+    throw std::invalid_argument("mel filter bank: spectrogram has " + std::to_string(S.cols) + " bins, expected " +
+                                std::to_string(n_bins_));
+  Matrix out(S.rows, n_mels());
+  for (size_t t = 0; t < S.rows; ++t) {
+    const float* s = S.row(t);
+    float* o = out.row(t);
+    for (size_t i = 0; i < n_mels(); ++i) {
+      const float* w = weights_[i].data();
+      const float* x = s + start_[i];
+      float acc = 0.f;
+      for (size_t k = 0, n = weights_[i].size(); k < n; ++k) acc += w[k] * x[k];
+      o[i] = acc;
+    }
+  }
+  return out;
+}
+
+Matrix melspectrogram(const std::vector<float>& y, double sr, const StftParams& stft, const MelParams& mel,
+                      double power) {
+  return MelFilterBank(sr, stft.n_fft, mel).apply(spectrogram(y, stft, power));
+}
+
+void power_to_db(Matrix& S, double ref, double amin, double top_db) {
+  if (amin <= 0) throw std::invalid_argument("power_to_db: amin must be strictly positive");
+  if (S.empty()) return;
+  const float famin = float(amin);
+  double ref_value = ref;
+  if (ref <= 0) ref_value = *std::max_element(S.data.begin(), S.data.end());
+  const float offset = 10.0f * std::log10(std::max(famin, float(std::abs(ref_value))));
+  float peak = -std::numeric_limits<float>::infinity();
+  for (float& v : S.data) {
+    v = 10.0f * std::log10(std::max(famin, std::abs(v))) - offset;
+    peak = std::max(peak, v);
+  }
+  if (top_db > 0) {
+    const float floor = peak - float(top_db);
+    for (float& v : S.data) v = std::max(v, floor);
+  }
+}
+
+Matrix dct_ortho(const Matrix& X, size_t n_out) {
+  const size_t n = X.cols;
+  n_out = std::min(n_out, n);
+  // Basis: c_k = s_k * sum_j x_j cos(pi k (2j + 1) / (2n)), s_0 = sqrt(1/n), s_k = sqrt(2/n).
+  std::vector<double> basis(n_out * n);
+  for (size_t k = 0; k < n_out; ++k) {
+    const double s = std::sqrt((k == 0 ? 1.0 : 2.0) / double(n));
+    for (size_t j = 0; j < n; ++j) basis[k * n + j] = s * std::cos(M_PI * double(k) * double(2 * j + 1) / double(2 * n));
+  }
+  Matrix out(X.rows, n_out);
+  for (size_t t = 0; t < X.rows; ++t) {
+    const float* x = X.row(t);
+    for (size_t k = 0; k < n_out; ++k) {
+      const double* b = &basis[k * n];
+      double acc = 0.0;
+      for (size_t j = 0; j < n; ++j) acc += b[j] * x[j];
+      out(t, k) = float(acc);
+    }
+  }
+  return out;
+}
+
+Matrix mfcc_from_db(const Matrix& mel_db, size_t n_mfcc) { return dct_ortho(mel_db, n_mfcc); }
+
+Matrix mfcc(const std::vector<float>& y, double sr, size_t n_mfcc, const StftParams& stft, const MelParams& mel) {
+  Matrix S = melspectrogram(y, sr, stft, mel);
+  power_to_db(S);
+  return mfcc_from_db(S, n_mfcc);
+}
+
+}  // namespace genre
