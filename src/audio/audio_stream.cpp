@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <sys/stat.h>
 
@@ -50,12 +51,25 @@ std::string format_name(int format) {
   return "unknown";
 }
 
-// libsndfile accepts some damaged headers and silently shortens the data; its log says so.
+// libsndfile opens a cut-off file by shortening its data to what is there, and says so only in its
+// log, as "<chunk> : <declared> (should be <actual>)". A declared size above the actual one, by more
+// than a pad byte, means the file was truncated. Streaming placeholders (0 or >= 2^31) are not.
 bool log_reports_truncation(SNDFILE* sf) {
-  char log[4096] = {0};
+  char log[8192] = {0};
   sf_command(sf, SFC_GET_LOG_INFO, log, sizeof(log));
-  return std::strstr(log, "too big") != nullptr || std::strstr(log, "truncated") != nullptr ||
-         std::strstr(log, "Truncated") != nullptr;
+  for (const char* line = log; line && *line;) {
+    const char* end = std::strchr(line, '\n');
+    std::string l(line, end ? size_t(end - line) : std::strlen(line));
+    auto colon = l.find(':');
+    auto should = l.find("(should be ");
+    if (colon != std::string::npos && should != std::string::npos && should > colon) {
+      long long declared = std::atoll(l.c_str() + colon + 1);
+      long long actual = std::atoll(l.c_str() + should + 11);
+      if (declared > 0 && declared < 0x7FFFFFFFLL && declared - actual > 64) return true;
+    }
+    line = end ? end + 1 : nullptr;
+  }
+  return false;
 }
 
 }  // namespace
@@ -247,7 +261,6 @@ Audio read_all(AudioStream& stream) {
   if (expected > 0) audio.samples.reserve(size_t(expected) + 16);
   while (stream.read(audio.samples, size_t(1) << 16) > 0) {
   }
-  audio.samples.shrink_to_fit();
   return audio;
 }
 }  // namespace
