@@ -34,6 +34,8 @@ class MelFilterBank {
   Matrix dense() const;  // n_mels x n_bins, librosa.filters.mel
   // Frames x bins (power or magnitude) -> frames x n_mels.
   Matrix apply(const Matrix& S) const;
+  // One frame: n_bins values in, n_mels values out.
+  void apply(const float* spectrum, float* mel) const;
 
  private:
   size_t n_bins_ = 0;
@@ -42,8 +44,31 @@ class MelFilterBank {
 };
 
 // librosa.feature.melspectrogram(y, sr, n_fft, hop_length, power=2, n_mels, fmin, fmax, htk, norm).
+Matrix melspectrogram(const std::vector<float>& y, const MelFilterBank& fb, const StftParams& stft = {},
+                      double power = 2.0);
 Matrix melspectrogram(const std::vector<float>& y, double sr, const StftParams& stft = {},
                       const MelParams& mel = {}, double power = 2.0);
+
+// A reusable log-mel front end (the transform models are trained on): melspectrogram then
+// power_to_db(ref 1, amin 1e-10, top_db), with the filter bank built once, like torchaudio's
+// MelSpectrogram + AmplitudeToDB modules. Output: frames x n_mels.
+struct LogMelParams {
+  double sample_rate = 22050;
+  StftParams stft;
+  MelParams mel;
+  double top_db = 80.0;
+};
+class LogMelSpectrogram {
+ public:
+  explicit LogMelSpectrogram(const LogMelParams& p = {});
+  Matrix operator()(const std::vector<float>& y) const;
+  const LogMelParams& params() const { return p_; }
+  size_t n_frames(size_t n_samples) const { return stft_frames(n_samples, p_.stft); }
+
+ private:
+  LogMelParams p_;
+  MelFilterBank fb_;
+};
 
 // librosa.power_to_db: 10 log10(max(amin, S)) - 10 log10(max(amin, ref)), then clamped below at
 // (max - top_db) when top_db > 0. ref <= 0 means "ref = max(S)" (librosa's ref=np.max). In place.

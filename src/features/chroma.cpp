@@ -9,39 +9,52 @@
 
 namespace genre {
 
-Pitches piptrack(const Matrix& S, double sr, double fmin, double fmax, double threshold) {
-  const size_t T = S.rows, K = S.cols;
+namespace {
+
+// Walks the spectral peaks that librosa.piptrack keeps: local maxima along frequency of the frame
+// thresholded at `threshold` x its maximum, within [fmin, fmax), each refined by parabolic
+// interpolation. Calls fn(frame, bin, pitch_hz, magnitude) for each.
+template <class Fn>
+void for_each_pitch_peak(const Matrix& S, double sr, double fmin, double fmax, double threshold, Fn fn) {
+  const size_t K = S.cols;
   const size_t n_fft = 2 * (K - 1);
   fmin = std::max(fmin, 0.0);
   fmax = std::min(fmax, sr / 2);
   const auto freqs = fft_frequencies(sr, n_fft);
+  // Bins inside [fmin, fmax); bin 0 is never a peak (edge padding) and K-1 has no upper neighbour.
+  size_t k_lo = 0, k_hi = K;
+  while (k_lo < K && !(freqs[k_lo] >= fmin)) ++k_lo;
+  while (k_hi > k_lo && !(freqs[k_hi - 1] < fmax)) --k_hi;
   const float tiny = std::numeric_limits<float>::min();
-  Pitches out{Matrix(T, K), Matrix(T, K)};
   std::vector<float> x(K);
-  for (size_t t = 0; t < T; ++t) {
+  for (size_t t = 0; t < S.rows; ++t) {
     const float* s = S.row(t);
     const float ref = float(threshold) * *std::max_element(s, s + K);
     for (size_t k = 0; k < K; ++k) x[k] = s[k] > ref ? s[k] : 0.f;
-    for (size_t k = 1; k + 1 < K; ++k) {
-      if (!(freqs[k] >= fmin && freqs[k] < fmax)) continue;
+    for (size_t k = std::max<size_t>(k_lo, 1); k < k_hi; ++k) {
       // util.localmax along frequency (edge padding): x[k] > x[k-1] and x[k] >= x[k+1].
-      if (!(x[k] > x[k - 1] && x[k] >= x[k + 1])) continue;
+      const float up = k + 1 < K ? x[k + 1] : x[k];
+      if (!(x[k] > x[k - 1] && x[k] >= up)) continue;
+      if (k + 1 == K) {  // librosa pads avg and shift with zeros at the edges
+        fn(t, k, float(double(k) * sr / double(n_fft)), s[k]);
+        continue;
+      }
       const float avg = 0.5f * (s[k + 1] - s[k - 1]);
       float shift = 2.f * s[k] - s[k + 1] - s[k - 1];
       shift = avg / (shift + (std::abs(shift) < tiny ? 1.f : 0.f));
-      out.pitch(t, k) = float((double(k) + double(shift)) * sr / double(n_fft));
-      out.magnitude(t, k) = s[k] + 0.5f * avg * shift;
-    }
-    // Bins 0 and K-1 have avg = shift = 0 in librosa (zero padding); they can still be peaks.
-    for (size_t k : {size_t(0), K - 1}) {
-      if (!(freqs[k] >= fmin && freqs[k] < fmax)) continue;
-      const float lo = k == 0 ? x[0] : x[k - 1], hi = k + 1 < K ? x[k + 1] : x[k];
-      if (x[k] > lo && x[k] >= hi) {
-        out.pitch(t, k) = float(double(k) * sr / double(n_fft));
-        out.magnitude(t, k) = s[k];
-      }
+      fn(t, k, float((double(k) + double(shift)) * sr / double(n_fft)), s[k] + 0.5f * avg * shift);
     }
   }
+}
+
+}  // namespace
+
+Pitches piptrack(const Matrix& S, double sr, double fmin, double fmax, double threshold) {
+  Pitches out{Matrix(S.rows, S.cols), Matrix(S.rows, S.cols)};
+  for_each_pitch_peak(S, sr, fmin, fmax, threshold, [&](size_t t, size_t k, float pitch, float mag) {
+    out.pitch(t, k) = pitch;
+    out.magnitude(t, k) = mag;
+  });
   return out;
 }
 
@@ -79,27 +92,25 @@ double pitch_tuning(const std::vector<float>& frequencies, double resolution, in
 }
 
 double estimate_tuning(const Matrix& S, double sr, double resolution, int bins_per_octave) {
-  Pitches p = piptrack(S, sr);
-  std::vector<float> mags;
-  for (size_t i = 0; i < p.pitch.size(); ++i)
-    if (p.pitch.data[i] > 0) mags.push_back(p.magnitude.data[i]);
+  std::vector<float> pitches, mags;
+  for_each_pitch_peak(S, sr, 150.0, 4000.0, 0.1, [&](size_t, size_t, float pitch, float mag) {
+    if (pitch > 0) {
+      pitches.push_back(pitch);
+      mags.push_back(mag);
+    }
+  });
   double threshold = 0.0;
   if (!mags.empty()) {
-    // numpy.median: the mean of the two middle values for an even count.
+    // numpy.median: the mean of the two middle values for an even count (float32 arithmetic).
     std::vector<float> sorted = mags;
-    size_t mid = sorted.size() / 2;
+    const size_t mid = sorted.size() / 2;
     std::nth_element(sorted.begin(), sorted.begin() + long(mid), sorted.end());
-    float hi = sorted[mid];
-    if (sorted.size() % 2 == 0) {
-      float lo = *std::max_element(sorted.begin(), sorted.begin() + long(mid));
-      threshold = (lo + hi) / 2.f;  // float32 arithmetic, as numpy on float32
-    } else {
-      threshold = hi;
-    }
+    const float hi = sorted[mid];
+    threshold = sorted.size() % 2 ? hi : (*std::max_element(sorted.begin(), sorted.begin() + long(mid)) + hi) / 2.f;
   }
   std::vector<float> kept;
-  for (size_t i = 0; i < p.pitch.size(); ++i)
-    if (p.pitch.data[i] > 0 && p.magnitude.data[i] >= threshold) kept.push_back(p.pitch.data[i]);
+  for (size_t i = 0; i < pitches.size(); ++i)
+    if (mags[i] >= threshold) kept.push_back(pitches[i]);
   return pitch_tuning(kept, resolution, bins_per_octave);
 }
 

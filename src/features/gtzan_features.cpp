@@ -65,8 +65,8 @@ std::vector<double> gtzan_features(const std::vector<float>& y, double sr) {
   if (y.empty()) throw std::invalid_argument("gtzan_features: empty signal");
   const StftParams sp;  // n_fft 2048, hop 512, centred, reflect padding
   const ComplexMatrix D = stft(y, sp);
-  const Matrix power = spectrogram(D, 2.0);
   const Matrix magnitude = spectrogram(D, 1.0);
+  const Matrix power = squared(magnitude);
 
   std::vector<double> out;
   out.reserve(kGtzanFeatureCount);

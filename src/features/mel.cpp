@@ -72,23 +72,44 @@ Matrix MelFilterBank::apply(const Matrix& S) const {
     throw std::invalid_argument("mel filter bank: spectrogram has " + std::to_string(S.cols) + " bins, expected " +
                                 std::to_string(n_bins_));
   Matrix out(S.rows, n_mels());
-  for (size_t t = 0; t < S.rows; ++t) {
-    const float* s = S.row(t);
-    float* o = out.row(t);
-    for (size_t i = 0; i < n_mels(); ++i) {
-      const float* w = weights_[i].data();
-      const float* x = s + start_[i];
-      float acc = 0.f;
-      for (size_t k = 0, n = weights_[i].size(); k < n; ++k) acc += w[k] * x[k];
-      o[i] = acc;
-    }
-  }
+  for (size_t t = 0; t < S.rows; ++t) apply(S.row(t), out.row(t));
   return out;
+}
+
+void MelFilterBank::apply(const float* s, float* o) const {
+  for (size_t i = 0; i < n_mels(); ++i) {
+    const float* w = weights_[i].data();
+    const float* x = s + start_[i];
+    float acc = 0.f;
+    for (size_t k = 0, n = weights_[i].size(); k < n; ++k) acc += w[k] * x[k];
+    o[i] = acc;
+  }
 }
 
 Matrix melspectrogram(const std::vector<float>& y, double sr, const StftParams& stft, const MelParams& mel,
                       double power) {
-  return MelFilterBank(sr, stft.n_fft, mel).apply(spectrogram(y, stft, power));
+  return melspectrogram(y, MelFilterBank(sr, stft.n_fft, mel), stft, power);
+}
+
+Matrix melspectrogram(const std::vector<float>& y, const MelFilterBank& fb, const StftParams& stft, double power) {
+  if (fb.n_bins() != stft.n_fft / 2 + 1) throw std::invalid_argument("melspectrogram: filter bank does not match n_fft");
+  // Frame by frame: FFT -> |X|^power -> mel bands, never holding the full spectrogram.
+  Matrix out(stft_frames(y.size(), stft), fb.n_mels());
+  std::vector<float> frame(fb.n_bins());
+  stft_foreach(y, stft, [&](size_t t, const std::complex<float>* spec) {
+    abs_power(spec, frame.size(), power, frame.data());
+    fb.apply(frame.data(), out.row(t));
+  });
+  return out;
+}
+
+LogMelSpectrogram::LogMelSpectrogram(const LogMelParams& p)
+    : p_(p), fb_(p.sample_rate, p.stft.n_fft, p.mel) {}
+
+Matrix LogMelSpectrogram::operator()(const std::vector<float>& y) const {
+  Matrix m = melspectrogram(y, fb_, p_.stft);
+  power_to_db(m, 1.0, 1e-10, p_.top_db);
+  return m;
 }
 
 void power_to_db(Matrix& S, double ref, double amin, double top_db) {
