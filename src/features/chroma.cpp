@@ -159,22 +159,24 @@ Matrix chroma_stft(const Matrix& S, double sr, double tuning, int n_chroma) {
   ChromaParams cp;
   cp.n_chroma = n_chroma;
   cp.tuning = tuning;
-  const Matrix fb = chroma_filters(sr, 2 * (S.cols - 1), cp);
-  Matrix out(S.rows, size_t(n_chroma));
+  // Bins x chroma layout, so that the inner loop runs over the chroma accumulators (vectorised)
+  // rather than being one serial float sum per chroma.
+  const Matrix fb = transpose(chroma_filters(sr, 2 * (S.cols - 1), cp));
+  const size_t nc = size_t(n_chroma);
+  Matrix out(S.rows, nc, 0.f);
   const float tiny = std::numeric_limits<float>::min();
   for (size_t t = 0; t < S.rows; ++t) {
     const float* s = S.row(t);
     float* o = out.row(t);
-    float peak = 0.f;
-    for (int c = 0; c < n_chroma; ++c) {
-      const float* w = fb.row(size_t(c));
-      float acc = 0.f;
-      for (size_t k = 0; k < S.cols; ++k) acc += w[k] * s[k];
-      o[c] = acc;
-      peak = std::max(peak, std::abs(acc));
+    for (size_t k = 0; k < S.cols; ++k) {
+      const float* w = fb.row(k);
+      const float sk = s[k];
+      for (size_t c = 0; c < nc; ++c) o[c] += w[c] * sk;
     }
+    float peak = 0.f;
+    for (size_t c = 0; c < nc; ++c) peak = std::max(peak, std::abs(o[c]));
     if (peak >= tiny)
-      for (int c = 0; c < n_chroma; ++c) o[c] /= peak;  // norm = inf
+      for (size_t c = 0; c < nc; ++c) o[c] /= peak;  // norm = inf
   }
   return out;
 }

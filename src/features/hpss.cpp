@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 
@@ -28,109 +26,126 @@ void symmetric_extend(const float* x, size_t n, size_t half, std::vector<float>&
   }
 }
 
-// Scans over the window, padded to a multiple of 4 with NaN (which fails every comparison):
-// SSE2 on x86-64 (its baseline), plain loops elsewhere.
-struct Window {
-  const float* w;
-  size_t padded;  // multiple of 4
-#if defined(__SSE2__)
-  template <class Cmp>
-  int count(float value, Cmp cmp) const {
-    const __m128 v = _mm_set1_ps(value);
-    __m128i acc = _mm_setzero_si128();
-    for (size_t i = 0; i < padded; i += 4) acc = _mm_sub_epi32(acc, _mm_castps_si128(cmp(_mm_loadu_ps(w + i), v)));
-    alignas(16) int lanes[4];
-    _mm_store_si128(reinterpret_cast<__m128i*>(lanes), acc);
-    return lanes[0] + lanes[1] + lanes[2] + lanes[3];
-  }
-  int count_less(float v) const { return count(v, [](__m128 a, __m128 b) { return _mm_cmplt_ps(a, b); }); }
-  int count_equal(float v) const { return count(v, [](__m128 a, __m128 b) { return _mm_cmpeq_ps(a, b); }); }
-  template <class Qualifies, class Pick>
-  float best(float value, float fill_value, Qualifies qualifies, Pick pick) const {
-    const __m128 v = _mm_set1_ps(value), fill = _mm_set1_ps(fill_value);
-    __m128 b = fill;
-    for (size_t i = 0; i < padded; i += 4) {
-      const __m128 x = _mm_loadu_ps(w + i), keep = qualifies(x, v);
-      b = pick(b, _mm_or_ps(_mm_and_ps(keep, x), _mm_andnot_ps(keep, fill)));
-    }
-    b = pick(b, _mm_shuffle_ps(b, b, _MM_SHUFFLE(2, 3, 0, 1)));
-    b = pick(b, _mm_shuffle_ps(b, b, _MM_SHUFFLE(1, 0, 3, 2)));
-    return _mm_cvtss_f32(b);
-  }
-  float max_below(float value) const {
-    return best(value, -std::numeric_limits<float>::infinity(), [](__m128 x, __m128 v) { return _mm_cmplt_ps(x, v); },
-                [](__m128 a, __m128 b) { return _mm_max_ps(a, b); });
-  }
-  float min_above(float value) const {
-    return best(value, std::numeric_limits<float>::infinity(), [](__m128 x, __m128 v) { return _mm_cmpgt_ps(x, v); },
-                [](__m128 a, __m128 b) { return _mm_min_ps(a, b); });
-  }
+// Floats as int32 keys with the same order (IEEE-754 sign-magnitude made two's complement), so
+// the window scans below are exact integer reductions the compiler vectorises without fast-math.
+inline int32_t float_key(float f) {
+  int32_t i;
+  std::memcpy(&i, &f, 4);
+  return i ^ ((i >> 31) & 0x7FFFFFFF);
+}
+inline float key_float(int32_t k) {
+  const int32_t i = k ^ ((k >> 31) & 0x7FFFFFFF);
+  float f;
+  std::memcpy(&f, &i, 4);
+  return f;
+}
+
+// The window as an unsorted array of keys padded with INT32_MAX (a NaN pattern, never a real key),
+// which is never below, equal to or chosen as the nearest value above a real key.
+constexpr int32_t kPadKey = INT32_MAX;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GENRE_HOT_LOOP __attribute__((target_clones("avx2", "default")))
 #else
-  int count_less(float v) const {
-    int c = 0;
-    for (size_t i = 0; i < padded; ++i) c += w[i] < v;
-    return c;
-  }
-  int count_equal(float v) const {
-    int c = 0;
-    for (size_t i = 0; i < padded; ++i) c += w[i] == v;
-    return c;
-  }
-  float max_below(float v) const {
-    float best = -std::numeric_limits<float>::infinity();
-    for (size_t i = 0; i < padded; ++i)
-      if (w[i] < v && w[i] > best) best = w[i];
-    return best;
-  }
-  float min_above(float v) const {
-    float best = std::numeric_limits<float>::infinity();
-    for (size_t i = 0; i < padded; ++i)
-      if (w[i] > v && w[i] < best) best = w[i];
-    return best;
-  }
+#define GENRE_HOT_LOOP
 #endif
-};
+
+inline int count_less(const int32_t* w, size_t n, int32_t v) {
+  int c = 0;
+  for (size_t i = 0; i < n; ++i) c += w[i] < v;
+  return c;
+}
+inline int count_equal(const int32_t* w, size_t n, int32_t v) {
+  int c = 0;
+  for (size_t i = 0; i < n; ++i) c += w[i] == v;
+  return c;
+}
+// The selections are written as bit-mask blends: GCC vectorises that form, not a ?: select.
+inline int32_t max_below(const int32_t* w, size_t n, int32_t v) {
+  int32_t best = INT32_MIN;
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t keep = -int32_t(w[i] < v);
+    best = std::max(best, (w[i] & keep) | (INT32_MIN & ~keep));
+  }
+  return best;
+}
+inline int32_t min_above(const int32_t* w, size_t n, int32_t v) {
+  int32_t best = INT32_MAX;
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t keep = -int32_t(w[i] > v);
+    best = std::min(best, (w[i] & keep) | (INT32_MAX & ~keep));
+  }
+  return best;
+}
 
 // Running median of odd `size` over one contiguous line into out, scipy 'reflect' edges.
 // The window is an unsorted ring buffer; `less` and `equal` count its elements below and equal to
 // the current median m (rank `half`). Replacing one element moves the median by at most one rank,
 // so the counts are updated in O(1) and the window is scanned only when the median moves.
-void median_line(const float* x, size_t n, size_t size, float* out, std::vector<float>& ext, std::vector<float>& win) {
+// Cloned for AVX2 (chosen at load time) with the scans above inlined into each clone.
+GENRE_HOT_LOOP void median_line(const float* x, size_t n, size_t size, float* out, std::vector<float>& ext,
+                                std::vector<int32_t>& win) {
   const int half = int(size / 2);
   symmetric_extend(x, n, size_t(half), ext);
-  const size_t padded = (size + 3) / 4 * 4;
-  win.assign(padded, std::numeric_limits<float>::quiet_NaN());
-  std::copy_n(ext.begin(), size, win.begin());
-  const Window view{win.data(), padded};
-  std::vector<float> tmp(ext.begin(), ext.begin() + long(size));
+  const size_t padded = (size + 7) / 8 * 8;
+  win.assign(padded, kPadKey);
+  for (size_t j = 0; j < size; ++j) win[j] = float_key(ext[j]);
+  std::vector<int32_t> tmp(win.begin(), win.begin() + long(size));
   std::nth_element(tmp.begin(), tmp.begin() + half, tmp.end());
-  float m = tmp[size_t(half)];
-  int less = view.count_less(m), equal = view.count_equal(m);
-  out[0] = m;
+  int32_t m = tmp[size_t(half)];
+  const int32_t* w = win.data();
+  int less = count_less(w, padded, m), equal = count_equal(w, padded, m);
+  out[0] = key_float(m);
   size_t slot = 0;  // ext[j] lives in win[j % size]
   for (size_t i = 1; i < n; ++i) {
-    const float old_v = ext[i - 1], new_v = ext[i - 1 + size];
+    const int32_t old_v = win[slot], new_v = float_key(ext[i - 1 + size]);
     win[slot] = new_v;
     slot = slot + 1 == size ? 0 : slot + 1;
     less += int(new_v < m) - int(old_v < m);
     equal += int(new_v == m) - int(old_v == m);
     if (less > half) {  // the median is the next value down
-      m = view.max_below(m);
-      equal = view.count_equal(m);
+      m = max_below(w, padded, m);
+      equal = count_equal(w, padded, m);
       less -= equal;
     } else if (less + equal <= half) {  // ... or the next value up
       less += equal;
-      m = view.min_above(m);
-      equal = view.count_equal(m);
+      m = min_above(w, padded, m);
+      equal = count_equal(w, padded, m);
     }
-    out[i] = m;
+    out[i] = key_float(m);
   }
+}
+
+// Running median down each column of a rows x cols matrix, 16 columns (one cache line of each
+// row) at a time: gathered into contiguous lines, filtered, scattered back. No full transposes.
+Matrix median_filter_columns(const Matrix& m, size_t size) {
+  constexpr size_t B = 16;
+  Matrix out(m.rows, m.cols);
+  std::vector<float> lines(B * m.rows), filtered(m.rows), ext;
+  std::vector<int32_t> win;
+  for (size_t c0 = 0; c0 < m.cols; c0 += B) {
+    const size_t nb = std::min(B, m.cols - c0);
+    for (size_t r = 0; r < m.rows; ++r) {
+      const float* src = m.row(r) + c0;
+      for (size_t j = 0; j < nb; ++j) lines[j * m.rows + r] = src[j];
+    }
+    for (size_t j = 0; j < nb; ++j) {
+      median_line(&lines[j * m.rows], m.rows, size, filtered.data(), ext, win);
+      std::copy(filtered.begin(), filtered.end(), lines.begin() + long(j * m.rows));
+    }
+    for (size_t r = 0; r < m.rows; ++r) {
+      float* dst = out.row(r) + c0;
+      for (size_t j = 0; j < nb; ++j) dst[j] = lines[j * m.rows + r];
+    }
+  }
+  return out;
 }
 
 // Running median along each row of a rows x cols matrix.
 Matrix median_filter_rows(const Matrix& m, size_t size) {
   Matrix out(m.rows, m.cols);
-  std::vector<float> ext, win;
+  std::vector<float> ext;
+  std::vector<int32_t> win;
   for (size_t r = 0; r < m.rows; ++r) median_line(m.row(r), m.cols, size, out.row(r), ext, win);
   return out;
 }
@@ -139,7 +154,8 @@ Matrix median_filter_rows(const Matrix& m, size_t size) {
 
 std::vector<float> median_filter(const std::vector<float>& x, size_t size) {
   if (size % 2 == 0) throw std::invalid_argument("median_filter: size must be odd");
-  std::vector<float> out(x.size()), ext, win;
+  std::vector<float> out(x.size()), ext;
+  std::vector<int32_t> win;
   if (!x.empty()) median_line(x.data(), x.size(), size, out.data(), ext, win);
   return out;
 }
@@ -168,7 +184,7 @@ struct SoftMask {
 // Median-filtered spectrograms: harmonic along time, percussive along frequency.
 std::pair<Matrix, Matrix> median_spectrograms(const Matrix& S, const HpssParams& p) {
   if (p.kernel_size % 2 == 0) throw std::invalid_argument("hpss: kernel_size must be odd");
-  return {transpose(median_filter_rows(transpose(S), p.kernel_size)), median_filter_rows(S, p.kernel_size)};
+  return {median_filter_columns(S, p.kernel_size), median_filter_rows(S, p.kernel_size)};
 }
 
 }  // namespace
