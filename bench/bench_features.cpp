@@ -7,6 +7,7 @@
 #include "genre/audio.h"
 #include "genre/gtzan_features.h"
 #include "genre/mel.h"
+#include "genre/runtime.h"
 
 namespace {
 std::string clip_path() {
@@ -38,4 +39,12 @@ static void BM_FeatureRow30s(benchmark::State& state) {
 }
 BENCHMARK(BM_FeatureRow30s)->Unit(benchmark::kMillisecond);
 
-BENCHMARK_MAIN();
+// The allocator set up as the genre CLI sets it (see genre/runtime.h).
+int main(int argc, char** argv) {
+  genre::configure_allocator();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

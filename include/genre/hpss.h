@@ -29,6 +29,9 @@ struct HpssSignals {
 };
 // librosa.effects.hpss(y): masks applied to the STFT D of y, inverted, fixed to y's length.
 HpssSignals hpss(const ComplexMatrix& D, size_t n_samples, const HpssParams& p = {}, const StftParams& stft = {});
+// The same when |D| (spectrogram(D, 1)) is already at hand.
+HpssSignals hpss(const ComplexMatrix& D, const Matrix& D_magnitude, size_t n_samples, const HpssParams& p = {},
+                 const StftParams& stft = {});
 HpssSignals hpss(const std::vector<float>& y, const HpssParams& p = {}, const StftParams& stft = {});
 
 }  // namespace genre

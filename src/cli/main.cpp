@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "commands.h"
+#include "genre/runtime.h"
 #include "genre/version.h"
 
 namespace genre::cli {
@@ -12,6 +13,7 @@ int exit_status = 0;
 }
 
 int main(int argc, char** argv) {
+  genre::configure_allocator();
   CLI::App app{"genre " GENRE_VERSION " - music genre classification from audio (GTZAN-style, librosa-exact features)",
                "genre"};
   app.set_version_flag("-V,--version", "genre " GENRE_VERSION);

@@ -10,6 +10,7 @@
 #include "genre/rhythm.h"
 #include "genre/spectral.h"
 #include "genre/spectrum.h"
+#include "sums.h"
 
 namespace genre {
 
@@ -42,21 +43,14 @@ std::vector<std::string> gtzan_csv_header() {
 namespace {
 
 // Population mean and variance (numpy mean / var with ddof=0), accumulated in double.
-template <class It>
-void push_mean_var(std::vector<double>& out, It first, It last) {
-  const double n = double(last - first);
-  double sum = 0.0;
-  for (It it = first; it != last; ++it) sum += double(*it);
-  const double mean = n > 0 ? sum / n : 0.0;
-  double sq = 0.0;
-  for (It it = first; it != last; ++it) sq += (double(*it) - mean) * (double(*it) - mean);
-  out.push_back(mean);
-  out.push_back(n > 0 ? sq / n : 0.0);
-}
-
 template <class C>
 void push_mean_var(std::vector<double>& out, const C& c) {
-  push_mean_var(out, c.begin(), c.end());
+  const size_t n = c.size();
+  const auto* x = c.data();
+  const double mean = n ? detail::sum_of(n, [x](size_t i) { return double(x[i]); }) / double(n) : 0.0;
+  const double sq = detail::sum_of(n, [x, mean](size_t i) { return (double(x[i]) - mean) * (double(x[i]) - mean); });
+  out.push_back(mean);
+  out.push_back(n ? sq / double(n) : 0.0);
 }
 
 }  // namespace
@@ -77,7 +71,7 @@ std::vector<double> gtzan_features(const std::vector<float>& y, double sr) {
   push_mean_var(out, spectral_bandwidth(magnitude, sr, centroid));
   push_mean_var(out, spectral_rolloff(magnitude, sr));
   push_mean_var(out, zero_crossing_rate(y));
-  const HpssSignals hp = hpss(D, y.size(), {}, sp);
+  const HpssSignals hp = hpss(D, magnitude, y.size(), {}, sp);
   push_mean_var(out, hp.harmonic);
   push_mean_var(out, hp.percussive);
 

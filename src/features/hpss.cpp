@@ -179,6 +179,24 @@ struct SoftMask {
   }
   float harmonic(float h, float p) const { return one(h, p * margin); }
   float percussive(float h, float p) const { return one(p, h * margin); }
+  // Both masks at once. With margin 1 they share z and the two ratios, and a + b == b + a, so this
+  // equals the two separate softmask calls bit for bit at half the divisions.
+  void both(float h, float p, float& mh, float& mp) const {
+    if (margin != 1.f) {
+      mh = harmonic(h, p);
+      mp = percussive(h, p);
+      return;
+    }
+    const float z = std::max(h, p);
+    if (z < std::numeric_limits<float>::min()) {
+      mh = mp = split_zeros ? 0.5f : 0.f;
+      return;
+    }
+    const float hr = h / z, pr = p / z;
+    const float a = squared ? hr * hr : std::pow(hr, power), b = squared ? pr * pr : std::pow(pr, power);
+    mh = a / (a + b);
+    mp = b / (b + a);
+  }
 };
 
 // Median-filtered spectrograms: harmonic along time, percussive along frequency.
@@ -193,15 +211,17 @@ HpssMasks hpss_masks(const Matrix& S, const HpssParams& p) {
   const auto [harm, perc] = median_spectrograms(S, p);
   const SoftMask mask(p);
   HpssMasks masks{Matrix(S.rows, S.cols), Matrix(S.rows, S.cols)};
-  for (size_t i = 0; i < S.size(); ++i) {
-    masks.harmonic.data[i] = mask.harmonic(harm.data[i], perc.data[i]);
-    masks.percussive.data[i] = mask.percussive(harm.data[i], perc.data[i]);
-  }
+  for (size_t i = 0; i < S.size(); ++i) mask.both(harm.data[i], perc.data[i], masks.harmonic.data[i], masks.percussive.data[i]);
   return masks;
 }
 
 HpssSignals hpss(const ComplexMatrix& D, size_t n_samples, const HpssParams& p, const StftParams& stft) {
-  const Matrix S = spectrogram(D, 1.0);
+  return hpss(D, spectrogram(D, 1.0), n_samples, p, stft);
+}
+
+HpssSignals hpss(const ComplexMatrix& D, const Matrix& S, size_t n_samples, const HpssParams& p,
+                 const StftParams& stft) {
+  if (S.rows != D.rows || S.cols != D.cols) throw std::invalid_argument("hpss: |D| does not match D");
   const auto [harm, perc] = median_spectrograms(S, p);
   const SoftMask mask(p);
   // Each frame of the masked spectra goes straight into its inverse STFT.
@@ -213,8 +233,10 @@ HpssSignals hpss(const ComplexMatrix& D, size_t n_samples, const HpssParams& p, 
       const size_t i = t * D.cols + k;
       const float mag = S.data[i];
       const std::complex<float> phase = mag > 0 ? D.data[i] * (1.f / mag) : std::complex<float>(1.f, 0.f);
-      h[k] = (mag * mask.harmonic(harm.data[i], perc.data[i])) * phase;
-      q[k] = (mag * mask.percussive(harm.data[i], perc.data[i])) * phase;
+      float mh, mp;
+      mask.both(harm.data[i], perc.data[i], mh, mp);
+      h[k] = (mag * mh) * phase;
+      q[k] = (mag * mp) * phase;
     }
     inv_h.add(t, h.data());
     inv_p.add(t, q.data());

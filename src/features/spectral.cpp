@@ -4,6 +4,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "sums.h"
+
 namespace genre {
 
 namespace {
@@ -15,8 +17,7 @@ size_t frame_count(size_t padded_len, size_t frame_length, size_t hop_length) {
 // librosa.util.normalize(S, norm=1, axis=frame): the norm in double, the result stored as float32;
 // frames whose norm is below float32's smallest normal are left as they are.
 void l1_normalized_frame(const float* s, size_t n, std::vector<float>& out) {
-  double norm = 0.0;
-  for (size_t k = 0; k < n; ++k) norm += std::abs(double(s[k]));
+  double norm = detail::sum_of(n, [s](size_t k) { return std::abs(double(s[k])); });
   if (norm < double(std::numeric_limits<float>::min())) norm = 1.0;
   out.resize(n);
   for (size_t k = 0; k < n; ++k) out[k] = float(double(s[k]) / norm);
@@ -30,8 +31,7 @@ std::vector<float> rms(const std::vector<float>& y, size_t frame_length, size_t 
   std::vector<float> out(frames);
   for (size_t t = 0; t < frames; ++t) {
     const float* f = x.data() + t * hop_length;
-    double acc = 0.0;
-    for (size_t i = 0; i < frame_length; ++i) acc += double(f[i] * f[i]);  // |x|^2 is float32 in numpy
+    const double acc = detail::sum_of(frame_length, [f](size_t i) { return double(f[i] * f[i]); });  // |x|^2: float32
     out[t] = std::sqrt(float(acc / double(frame_length)));
   }
   return out;
@@ -60,9 +60,7 @@ std::vector<double> spectral_centroid(const Matrix& S, double sr) {
   std::vector<float> norm;
   for (size_t t = 0; t < S.rows; ++t) {
     l1_normalized_frame(S.row(t), S.cols, norm);
-    double acc = 0.0;
-    for (size_t k = 0; k < S.cols; ++k) acc += freq[k] * double(norm[k]);
-    out[t] = acc;
+    out[t] = detail::sum_of(S.cols, [&](size_t k) { return freq[k] * double(norm[k]); });
   }
   return out;
 }
@@ -74,11 +72,9 @@ std::vector<double> spectral_bandwidth(const Matrix& S, double sr, const std::ve
   std::vector<float> norm;
   for (size_t t = 0; t < S.rows; ++t) {
     l1_normalized_frame(S.row(t), S.cols, norm);
-    double acc = 0.0;
-    for (size_t k = 0; k < S.cols; ++k) {
-      const double dev = std::abs(freq[k] - centroid[t]);
-      acc += double(norm[k]) * (p == 2.0 ? dev * dev : std::pow(dev, p));
-    }
+    const double c = centroid[t];
+    const double acc = p == 2.0 ? detail::sum_of(S.cols, [&](size_t k) { return double(norm[k]) * (freq[k] - c) * (freq[k] - c); })
+                                : detail::sum_of(S.cols, [&](size_t k) { return double(norm[k]) * std::pow(std::abs(freq[k] - c), p); });
     out[t] = p == 2.0 ? std::sqrt(acc) : std::pow(acc, 1.0 / p);
   }
   return out;

@@ -1,0 +1,20 @@
+#include "genre/runtime.h"
+
+#include <cstdlib>  // defines __GLIBC__ on glibc systems
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace genre {
+
+void configure_allocator() {
+#if defined(__GLIBC__)
+  // Blocks below 32 MB (glibc's largest allowed threshold; a 30 s clip's biggest buffer is 11 MB)
+  // come from the heap, which is not trimmed back while less than 512 MB of it is free.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
+}
+
+}  // namespace genre
