@@ -1,0 +1,32 @@
+// On-disk cache of decoded features: a second training run on the same data skips decoding.
+// An entry is keyed by the file's identity (absolute path, size, modification time) and every
+// front-end parameter, so a changed file or setting is simply a miss. Entries are written to a
+// temporary name and renamed, so concurrent writers and interrupted runs never leave torn files.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "genre/frontend.h"
+
+namespace genre {
+
+class FeatureCache {
+ public:
+  // dir empty: disabled (every lookup misses, nothing is written).
+  explicit FeatureCache(std::string dir);
+  static std::string default_dir();  // $GENRE_CACHE_DIR, else $XDG_CACHE_HOME/genre, else ~/.cache/genre
+
+  bool enabled() const { return !dir_.empty(); }
+  const std::string& dir() const { return dir_; }
+  std::optional<ClipFeatures> get(const std::string& path, const FrontEndParams& p) const;
+  void put(const std::string& path, const FrontEndParams& p, const ClipFeatures& f) const;
+  // get, or compute with fe.file(path) and put.
+  ClipFeatures load(const std::string& path, const FrontEnd& fe, bool* hit = nullptr) const;
+
+ private:
+  std::string entry_path(const std::string& path, const FrontEndParams& p) const;
+  std::string dir_;
+};
+
+}  // namespace genre

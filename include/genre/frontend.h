@@ -1,0 +1,85 @@
+// Front ends: what a model sees. Audio is cut into chunks (default 4 s every 2 s) and each chunk
+// becomes a C x H x W array (frequency as H, time as W, like an image):
+//   mel   1 x n_mels x frames          log-mel (dB, top_db 80), Slaney, n_fft 2048, hop 512
+//   stft  1 x (1 + stft_n_fft/2) x frames  log-power linear-frequency spectrogram
+//   mfcc  1 x n_mfcc x frames          MFCCs of the log-mel
+//   dual  2 x n_mels x frames          log-mel and a log-power STFT with n_mels bins (the DenseNet reference's pair)
+//   image 3 x H x W                    a Kaggle spectrogram PNG (RGB in [0, 1], downsampled by image_scale)
+//   table 1 x 1 x n_features           one row of a features table
+// No torch here: plain float arrays, shared by training, evaluation, prediction and the cache.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "genre/audio.h"
+
+namespace genre {
+
+enum class InputKind { Mel, Stft, Mfcc, Dual, Image, Table };
+const char* input_name(InputKind k);
+InputKind parse_input(const std::string& name);  // throws on unknown names
+
+struct FrontEndParams {
+  InputKind input = InputKind::Mel;
+  int sample_rate = 22050;
+  size_t n_fft = 2048;
+  size_t hop_length = 512;
+  size_t n_mels = 128;
+  size_t n_mfcc = 20;
+  size_t stft_n_fft = 510;  // the stft input: 256 bins
+  double top_db = 80.0;
+  double chunk_seconds = 4.0;
+  double chunk_hop = 2.0;
+  bool trim_silence = false;  // trim leading/trailing silence (top_db 60) before chunking
+  int image_scale = 2;        // image input: downsampling factor of the 432 x 288 PNG
+
+  std::string key() const;  // every field, for cache keys and model files
+};
+
+struct Shape {
+  int64_t c = 0, h = 0, w = 0;
+  int64_t size() const { return c * h * w; }
+  bool operator==(const Shape& o) const { return c == o.c && h == o.h && w == o.w; }
+};
+
+// The chunks of one clip, each shape.size() floats, stored back to back.
+struct ClipFeatures {
+  Shape shape;
+  size_t count = 0;
+  std::vector<float> data;
+  std::vector<double> starts;  // chunk start times (s)
+  const float* chunk(size_t i) const { return data.data() + i * size_t(shape.size()); }
+};
+
+// Computes features with its transforms (mel filter bank, DCT) built once. Thread-safe: const
+// methods only.
+class FrontEnd {
+ public:
+  explicit FrontEnd(const FrontEndParams& p = {});
+  const FrontEndParams& params() const { return p_; }
+  // The shape of one chunk (audio and image inputs; a table's width is its column count).
+  Shape shape() const;
+  size_t chunk_samples() const;
+  // Features of one chunk of audio (already at the sample rate; chunk_samples() long) into out.
+  void chunk(const std::vector<float>& samples, float* out) const;
+  // All chunks of a decoded signal (at the sample rate), with ChunkParams' rule.
+  ClipFeatures clip(const std::vector<float>& samples) const;
+  // Decodes a file and computes its chunks; throws AudioError naming the file.
+  ClipFeatures file(const std::string& path) const;
+  // A Kaggle spectrogram PNG as one 3 x H x W chunk; throws std::runtime_error naming the file.
+  ClipFeatures image(const std::string& path) const;
+
+ private:
+  FrontEndParams p_;
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+};
+
+// librosa.effects.trim: the [start, end) sample range whose frame RMS is within top_db of the peak.
+std::pair<size_t, size_t> trim_range(const std::vector<float>& y, double top_db = 60.0, size_t frame_length = 2048,
+                                     size_t hop_length = 512);
+
+}  // namespace genre

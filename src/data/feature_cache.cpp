@@ -1,0 +1,111 @@
+#include "genre/feature_cache.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace genre {
+
+namespace {
+constexpr char kMagic[4] = {'G', 'N', 'R', 'F'};
+constexpr uint32_t kVersion = 1;
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+}  // namespace
+
+FeatureCache::FeatureCache(std::string dir) : dir_(std::move(dir)) {}
+
+std::string FeatureCache::default_dir() {
+  if (const char* d = std::getenv("GENRE_CACHE_DIR")) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME")) return std::string(x) + "/genre";
+  if (const char* h = std::getenv("HOME")) return std::string(h) + "/.cache/genre";
+  return ".genre-cache";
+}
+
+std::string FeatureCache::entry_path(const std::string& path, const FrontEndParams& p) const {
+  std::error_code ec;
+  const fs::path abs = fs::absolute(path, ec).lexically_normal();
+  const auto size = fs::file_size(path, ec);
+  const auto mtime = fs::last_write_time(path, ec).time_since_epoch().count();
+  std::ostringstream key;
+  key << kVersion << '|' << abs.string() << '|' << size << '|' << mtime << '|' << p.key();
+  char name[32];
+  std::snprintf(name, sizeof name, "%016llx.bin", static_cast<unsigned long long>(fnv1a(key.str())));
+  return (fs::path(dir_) / name).string();
+}
+
+std::optional<ClipFeatures> FeatureCache::get(const std::string& path, const FrontEndParams& p) const {
+  if (!enabled()) return std::nullopt;
+  std::ifstream in(entry_path(path, p), std::ios::binary);
+  if (!in) return std::nullopt;
+  char magic[4];
+  uint32_t version = 0;
+  ClipFeatures f;
+  uint64_t count = 0;
+  in.read(magic, 4);
+  in.read(reinterpret_cast<char*>(&version), sizeof version);
+  in.read(reinterpret_cast<char*>(&f.shape), sizeof f.shape);
+  in.read(reinterpret_cast<char*>(&count), sizeof count);
+  if (!in || std::memcmp(magic, kMagic, 4) != 0 || version != kVersion || count > (1u << 24) || f.shape.size() <= 0)
+    return std::nullopt;
+  f.count = size_t(count);
+  f.starts.resize(f.count);
+  f.data.resize(f.count * size_t(f.shape.size()));
+  in.read(reinterpret_cast<char*>(f.starts.data()), std::streamsize(f.starts.size() * sizeof(double)));
+  in.read(reinterpret_cast<char*>(f.data.data()), std::streamsize(f.data.size() * sizeof(float)));
+  if (!in) return std::nullopt;  // a short entry is a miss
+  return f;
+}
+
+void FeatureCache::put(const std::string& path, const FrontEndParams& p, const ClipFeatures& f) const {
+  if (!enabled()) return;
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  const std::string final_path = entry_path(path, p);
+  std::random_device rd;
+  const std::string tmp = final_path + ".tmp" + std::to_string(rd());
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) return;  // the cache is an optimisation: failing to write it is not an error
+    const uint64_t count = f.count;
+    out.write(kMagic, 4);
+    out.write(reinterpret_cast<const char*>(&kVersion), sizeof kVersion);
+    out.write(reinterpret_cast<const char*>(&f.shape), sizeof f.shape);
+    out.write(reinterpret_cast<const char*>(&count), sizeof count);
+    out.write(reinterpret_cast<const char*>(f.starts.data()), std::streamsize(f.starts.size() * sizeof(double)));
+    out.write(reinterpret_cast<const char*>(f.data.data()), std::streamsize(f.data.size() * sizeof(float)));
+    if (!out) {
+      out.close();
+      fs::remove(tmp, ec);
+      return;
+    }
+  }
+  fs::rename(tmp, final_path, ec);
+  if (ec) fs::remove(tmp, ec);
+}
+
+ClipFeatures FeatureCache::load(const std::string& path, const FrontEnd& fe, bool* hit) const {
+  if (auto cached = get(path, fe.params())) {
+    if (hit) *hit = true;
+    return std::move(*cached);
+  }
+  if (hit) *hit = false;
+  ClipFeatures f = fe.file(path);
+  put(path, fe.params(), f);
+  return f;
+}
+
+}  // namespace genre

@@ -1,0 +1,191 @@
+#include "genre/frontend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "genre/mel.h"
+#include "genre/png.h"
+#include "genre/spectral.h"
+#include "genre/spectrum.h"
+
+namespace genre {
+
+const char* input_name(InputKind k) {
+  switch (k) {
+    case InputKind::Mel: return "mel";
+    case InputKind::Stft: return "stft";
+    case InputKind::Mfcc: return "mfcc";
+    case InputKind::Dual: return "dual";
+    case InputKind::Image: return "image";
+    case InputKind::Table: return "table";
+  }
+  return "?";
+}
+
+InputKind parse_input(const std::string& name) {
+  for (InputKind k : {InputKind::Mel, InputKind::Stft, InputKind::Mfcc, InputKind::Dual, InputKind::Image, InputKind::Table})
+    if (name == input_name(k)) return k;
+  throw std::invalid_argument("unknown input '" + name + "' (mel, stft, mfcc, dual, image, table)");
+}
+
+std::string FrontEndParams::key() const {
+  std::ostringstream s;
+  s << input_name(input) << " sr=" << sample_rate << " n_fft=" << n_fft << " hop=" << hop_length << " n_mels=" << n_mels
+    << " n_mfcc=" << n_mfcc << " stft_n_fft=" << stft_n_fft << " top_db=" << top_db << " chunk=" << chunk_seconds
+    << " chunk_hop=" << chunk_hop << " trim=" << trim_silence << " image_scale=" << image_scale;
+  return s.str();
+}
+
+std::pair<size_t, size_t> trim_range(const std::vector<float>& y, double top_db, size_t frame_length, size_t hop_length) {
+  if (y.empty()) return {0, 0};
+  const auto r = rms(y, frame_length, hop_length);
+  // power_to_db(rms^2, ref=max): frames within top_db of the loudest are not silent.
+  float peak = 0.f;
+  for (float v : r) peak = std::max(peak, v * v);
+  if (peak <= 0.f) return {0, 0};
+  const double floor = double(peak) * std::pow(10.0, -top_db / 10.0);
+  size_t first = r.size(), last = 0;
+  for (size_t t = 0; t < r.size(); ++t)
+    if (double(r[t]) * r[t] > floor) {
+      first = std::min(first, t);
+      last = t;
+    }
+  if (first == r.size()) return {0, 0};
+  return {first * hop_length, std::min(y.size(), (last + 1) * hop_length)};
+}
+
+struct FrontEnd::Impl {
+  LogMelSpectrogram logmel;
+  StftParams stft;     // the mel/mfcc STFT
+  StftParams lin;      // the stft input / dual's second channel
+  Impl(const FrontEndParams& p) : logmel(make(p)) {
+    stft.n_fft = p.n_fft;
+    stft.hop_length = p.hop_length;
+    lin.n_fft = p.input == InputKind::Dual ? 2 * (p.n_mels - 1) : p.stft_n_fft;
+    lin.hop_length = p.hop_length;
+  }
+  static LogMelParams make(const FrontEndParams& p) {
+    LogMelParams lp;
+    lp.sample_rate = p.sample_rate;
+    lp.stft.n_fft = p.n_fft;
+    lp.stft.hop_length = p.hop_length;
+    lp.mel.n_mels = p.n_mels;
+    lp.top_db = p.top_db;
+    return lp;
+  }
+};
+
+FrontEnd::FrontEnd(const FrontEndParams& p) : p_(p), impl_(std::make_shared<Impl>(p)) {
+  if (p.chunk_seconds <= 0 || p.chunk_hop <= 0) throw std::invalid_argument("chunk and chunk hop must be positive");
+}
+
+size_t FrontEnd::chunk_samples() const { return size_t(std::llround(p_.chunk_seconds * p_.sample_rate)); }
+
+Shape FrontEnd::shape() const {
+  const int64_t frames = int64_t(stft_frames(chunk_samples(), impl_->stft));
+  switch (p_.input) {
+    case InputKind::Mel: return {1, int64_t(p_.n_mels), frames};
+    case InputKind::Stft: return {1, int64_t(p_.stft_n_fft / 2 + 1), frames};
+    case InputKind::Mfcc: return {1, int64_t(p_.n_mfcc), frames};
+    case InputKind::Dual: return {2, int64_t(p_.n_mels), frames};
+    case InputKind::Image: return {3, 288 / p_.image_scale, 432 / p_.image_scale};
+    case InputKind::Table: return {1, 1, 0};
+  }
+  return {};
+}
+
+namespace {
+// frames x bins matrix -> bins x frames rows of a C x H x W chunk (H = frequency, W = time).
+void put_channel(const Matrix& m, float* out) {
+  for (size_t t = 0; t < m.rows; ++t)
+    for (size_t k = 0; k < m.cols; ++k) out[k * m.rows + t] = m(t, k);
+}
+}  // namespace
+
+void FrontEnd::chunk(const std::vector<float>& y, float* out) const {
+  const Impl& m = *impl_;
+  switch (p_.input) {
+    case InputKind::Mel:
+      put_channel(m.logmel(y), out);
+      return;
+    case InputKind::Mfcc:
+      put_channel(mfcc_from_db(m.logmel(y), p_.n_mfcc), out);
+      return;
+    case InputKind::Stft:
+    case InputKind::Dual: {
+      size_t offset = 0;
+      if (p_.input == InputKind::Dual) {
+        const Matrix mel = m.logmel(y);
+        put_channel(mel, out);
+        offset = mel.size();
+      }
+      Matrix lin = spectrogram(y, m.lin, 2.0);
+      power_to_db(lin, 1.0, 1e-10, p_.top_db);
+      put_channel(lin, out + offset);
+      return;
+    }
+    case InputKind::Image:
+    case InputKind::Table:
+      break;
+  }
+  throw std::logic_error(std::string("front end '") + input_name(p_.input) + "' does not take audio");
+}
+
+ClipFeatures FrontEnd::clip(const std::vector<float>& samples) const {
+  std::vector<float> trimmed;
+  const std::vector<float>* y = &samples;
+  if (p_.trim_silence) {
+    auto [a, b] = trim_range(samples);
+    trimmed.assign(samples.begin() + long(a), samples.begin() + long(b));
+    y = &trimmed;
+  }
+  ChunkParams cp;
+  cp.chunk_seconds = p_.chunk_seconds;
+  cp.hop_seconds = p_.chunk_hop;
+  const auto windows = chunk_audio(*y, p_.sample_rate, cp);
+  ClipFeatures f;
+  f.shape = shape();
+  f.count = windows.size();
+  f.data.resize(f.count * size_t(f.shape.size()));
+  for (size_t i = 0; i < windows.size(); ++i) {
+    chunk(windows[i], f.data.data() + i * size_t(f.shape.size()));
+    f.starts.push_back(double(i) * p_.chunk_hop);
+  }
+  return f;
+}
+
+ClipFeatures FrontEnd::file(const std::string& path) const {
+  if (p_.input == InputKind::Image) return image(path);
+  Audio a = load_audio(path, p_.sample_rate);
+  ClipFeatures f = clip(a.samples);
+  if (f.count == 0) throw AudioError(path, p_.trim_silence ? "only silence" : "no audio");
+  return f;
+}
+
+ClipFeatures FrontEnd::image(const std::string& path) const {
+  const Image img = read_png(path);
+  const int s = std::max(1, p_.image_scale);
+  const Shape sh = shape();
+  if (img.width < sh.w * s || img.height < sh.h * s)
+    throw std::runtime_error(path + ": image is " + std::to_string(img.width) + "x" + std::to_string(img.height) +
+                             ", expected at least " + std::to_string(sh.w * s) + "x" + std::to_string(sh.h * s));
+  ClipFeatures f;
+  f.shape = sh;
+  f.count = 1;
+  f.starts = {0.0};
+  f.data.assign(size_t(sh.size()), 0.f);
+  // Average s x s blocks of the RGB channels, scaled to [0, 1].
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t y = 0; y < sh.h; ++y)
+      for (int64_t x = 0; x < sh.w; ++x) {
+        int sum = 0;
+        for (int dy = 0; dy < s; ++dy)
+          for (int dx = 0; dx < s; ++dx) sum += img.at(int(x) * s + dx, int(y) * s + dy)[c];
+        f.data[size_t((c * sh.h + y) * sh.w + x)] = float(sum) / float(255 * s * s);
+      }
+  return f;
+}
+
+}  // namespace genre
