@@ -11,5 +11,6 @@ namespace genre::cli {
 extern int exit_status;
 
 void register_features(CLI::App& app);
+void register_models(CLI::App& app);  // models, summary
 
 }  // namespace genre::cli

@@ -1,0 +1,43 @@
+#include <sstream>
+#include <stdexcept>
+
+#include "genre/model.h"
+#include "zoo.h"
+
+namespace genre {
+
+const std::vector<ModelInfo>& model_registry() {
+  using K = InputKind;
+  const std::vector<K> spectral = {K::Mel, K::Stft, K::Mfcc, K::Dual, K::Image};
+  static const std::vector<ModelInfo> registry = {
+      {"mlp", "dense 128-64 on the flattened input", {K::Mel, K::Mfcc, K::Table, K::Image}, make_mlp},
+      {"logreg", "multinomial logistic regression", {K::Table, K::Mfcc, K::Mel}, make_logreg},
+      {"tiny", "4 small conv blocks, ~11k parameters", spectral, make_tiny},
+      {"cnn3", "3 conv blocks with batch norm, ReLU, dropout", spectral, make_cnn3},
+      {"cnn4", "4 conv layers 32-64-128-256, max-pool after the 2nd and 4th", spectral, make_cnn4},
+      {"cnn4-bn", "cnn4 with batch norm", spectral, make_cnn4_bn},
+      {"cnn-large", "VGG-style, ~14M parameters", spectral, make_cnn_large},
+      {"vgg16", "VGG-16 conv stack, small classifier", spectral, make_vgg16},
+      {"resnet18", "ResNet-18", spectral, make_resnet18},
+      {"densenet121", "DenseNet-BC-121, growth 32, blocks 6-12-24-16", {K::Dual, K::Mel, K::Stft, K::Image}, make_densenet121},
+      {"densenet-small", "DenseNet-BC, growth 12, blocks 3-6-12-8", {K::Dual, K::Mel, K::Stft, K::Image}, make_densenet_small},
+      {"mobilenet-v2", "MobileNetV2, width 1.0", spectral, make_mobilenet_v2},
+      {"lstm", "LSTM 512-256 on MFCC sequences, dense 128-64", {K::Mfcc}, make_lstm},
+  };
+  return registry;
+}
+
+const ModelInfo& find_model(const std::string& name) {
+  for (const auto& m : model_registry())
+    if (m.name == name) return m;
+  std::ostringstream names;
+  for (const auto& m : model_registry()) names << (names.tellp() ? ", " : "") << m.name;
+  throw std::invalid_argument("unknown model '" + name + "' (" + names.str() + ")");
+}
+
+Classifier create_model(const ModelConfig& cfg) {
+  if (cfg.input.size() <= 0) throw std::invalid_argument("model input shape is empty");
+  return find_model(cfg.arch).make(cfg);
+}
+
+}  // namespace genre

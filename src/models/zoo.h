@@ -1,0 +1,22 @@
+// Internal: the factory of every architecture (one per file in src/models/).
+#pragma once
+
+#include "genre/model.h"
+
+namespace genre {
+
+Classifier make_mlp(const ModelConfig& c);
+Classifier make_logreg(const ModelConfig& c);
+Classifier make_tiny(const ModelConfig& c);
+Classifier make_cnn3(const ModelConfig& c);
+Classifier make_cnn4(const ModelConfig& c);
+Classifier make_cnn4_bn(const ModelConfig& c);
+Classifier make_cnn_large(const ModelConfig& c);
+Classifier make_vgg16(const ModelConfig& c);
+Classifier make_resnet18(const ModelConfig& c);
+Classifier make_densenet121(const ModelConfig& c);
+Classifier make_densenet_small(const ModelConfig& c);
+Classifier make_mobilenet_v2(const ModelConfig& c);
+Classifier make_lstm(const ModelConfig& c);
+
+}  // namespace genre
