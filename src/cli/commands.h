@@ -12,5 +12,7 @@ extern int exit_status;
 
 void register_features(CLI::App& app);
 void register_models(CLI::App& app);  // models, summary
+void register_train(CLI::App& app);   // train, augment-preview
+void register_evaluate(CLI::App& app);
 
 }  // namespace genre::cli

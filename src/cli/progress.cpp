@@ -34,6 +34,13 @@ void Progress::advance(size_t n) {
   }
 }
 
+void Progress::set(size_t done) {
+  done_ = 0;
+  advance(done);
+}
+
+void Progress::set_suffix(const std::string& suffix) { suffix_ = suffix; }
+
 void Progress::message(const std::string& line) {
   if (enabled_) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr, "%s\n", line.c_str());
@@ -49,8 +56,8 @@ void Progress::draw() {
   const int filled = total_ ? int(double(width) * double(done_) / double(total_)) : width;
   std::string bar(size_t(filled), '#');
   bar.resize(size_t(width), '.');
-  std::fprintf(stderr, "\r\033[K[%s] %zu/%zu %s  %.1f/s  elapsed %s  ETA %s", bar.c_str(), done_, total_,
-               unit_.c_str(), rate, format_duration(elapsed).c_str(), format_duration(eta).c_str());
+  std::fprintf(stderr, "\r\033[K[%s] %zu/%zu %s  %.1f/s  elapsed %s  ETA %s%s", bar.c_str(), done_, total_,
+               unit_.c_str(), rate, format_duration(elapsed).c_str(), format_duration(eta).c_str(), suffix_.c_str());
   std::fflush(stderr);
 }
 

@@ -12,13 +12,15 @@ class Progress {
   Progress(size_t total, std::string unit = "files", bool enabled = true);
   ~Progress();
   void advance(size_t n = 1);
+  void set(size_t done);                      // absolute position
+  void set_suffix(const std::string& suffix);  // extra text after the bar (e.g. loss and accuracy)
   void message(const std::string& line);  // a line on stderr above the bar
   void finish();
 
  private:
   void draw();
   size_t total_, done_ = 0;
-  std::string unit_;
+  std::string unit_, suffix_;
   bool enabled_;
   bool finished_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;

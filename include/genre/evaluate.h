@@ -1,0 +1,30 @@
+// Evaluation of a network on an example set: chunk-level predictions, and clip-level predictions
+// as the mean of each clip's chunk probabilities; reports as JSON, Markdown and PNG heat maps.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "genre/examples.h"
+#include "genre/metrics.h"
+#include "genre/model.h"
+
+namespace genre {
+
+struct Evaluation {
+  Metrics clip, chunk;
+  double loss = 0;                               // mean chunk cross-entropy
+  std::vector<std::vector<double>> clip_probs;  // per clip of the set
+};
+
+Evaluation evaluate_examples(ClassifierImpl& net, const ExampleSet& set, const std::vector<std::string>& labels,
+                             size_t batch_size = 64);
+
+nlohmann::json to_json(const Metrics& m);
+
+// Writes report.json, report.md, confusion.png (clip level) and confusion_chunks.png into dir.
+void write_report(const std::string& dir, const Evaluation& e, const nlohmann::json& context, const ExampleSet& set);
+
+}  // namespace genre

@@ -1,0 +1,40 @@
+// The examples of one part of a split, in memory: every chunk of every clip as a C x H x W array,
+// with its label and clip. Built from the feature cache when possible, in parallel; files that
+// cannot be read are reported once and skipped.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "genre/dataset.h"
+#include "genre/feature_cache.h"
+#include "genre/frontend.h"
+#include "genre/splits.h"
+
+namespace genre {
+
+struct ExampleSet {
+  Shape shape;
+  std::vector<float> data;        // count() * shape.size()
+  std::vector<int> label;         // per example
+  std::vector<size_t> clip;       // per example: index into clips
+  std::vector<std::string> clips; // song ids
+  std::vector<int> clip_label;
+  size_t count() const { return label.size(); }
+  const float* example(size_t i) const { return data.data() + i * size_t(shape.size()); }
+};
+
+struct LoadReport {
+  size_t files = 0, cache_hits = 0;
+  std::vector<std::string> failures;  // "path: reason"
+  double seconds = 0;
+};
+
+// Features of the items of `ds` whose part is `part`. Table datasets use their rows (shape
+// n_features x 1 x 1). `progress(done, total)` is called from the calling thread.
+ExampleSet load_examples(const Dataset& ds, const std::vector<Part>& parts, Part part, const FrontEnd& fe,
+                         const FeatureCache& cache, size_t jobs, LoadReport* report = nullptr,
+                         const std::function<void(size_t, size_t)>& progress = {});
+
+}  // namespace genre

@@ -1,0 +1,79 @@
+// Training: `genre train` as a library call. One step is forward, loss, backward, gradient
+// synchronisation (a hook: a no-op on one process, an all-reduce under data-parallel training),
+// optimizer step, so that distributed training plugs in without touching the loop.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "genre/frontend.h"
+#include "genre/metrics.h"
+
+namespace genre {
+
+struct TrainOptions {
+  std::string data;             // dataset folder or features table (.csv)
+  std::string out;              // output folder
+  std::string model = "cnn3";
+  std::string input;            // front end; empty: the model's default
+  FrontEndParams frontend;      // input is set from `input`
+  std::string split = "stratified:80/10/10";
+  uint64_t seed = 42;
+  std::string optimizer = "adam";  // adam | rmsprop | sgd
+  double lr = 1e-4, weight_decay = 0.0, momentum = 0.9;
+  std::string schedule = "plateau";  // none | step | cosine | plateau
+  int epochs = 30, batch_size = 32, patience = 8;
+  int threads = 0;                   // 0: all cores
+  std::string augment;               // comma list, see augment.h
+  double dropout = 0.3;
+  bool balanced = false;             // weight the loss by inverse class frequency
+  std::string cache_dir;             // empty: FeatureCache::default_dir(); "none": no cache
+  size_t jobs = 0;                   // feature extraction threads; 0: all cores
+  bool resume = false;               // continue from out/checkpoint.pt
+};
+
+struct EpochStats {
+  int epoch = 0;
+  double train_loss = 0, train_acc = 0;
+  double valid_loss = 0, valid_acc = 0, valid_clip_acc = 0, valid_auroc = 0;
+  double lr = 0, seconds = 0;
+  bool has_valid = false;
+};
+
+struct TrainResult {
+  std::string model_path;
+  std::vector<EpochStats> history;
+  int best_epoch = 0;
+  Metrics valid_clip, valid_chunk;  // of the best model
+  double seconds = 0, seconds_per_epoch = 0;
+  int64_t parameters = 0;
+  size_t train_clips = 0, train_chunks = 0, valid_clips = 0, valid_chunks = 0;
+  std::vector<std::string> skipped;  // unreadable files, "path: reason"
+};
+
+// Receives progress; the CLI draws bars from it. Every method has a no-op default.
+struct TrainObserver {
+  virtual ~TrainObserver() = default;
+  virtual void message(const std::string&) {}
+  virtual void loading(size_t /*done*/, size_t /*total*/, const std::string& /*part*/) {}
+  virtual void batch(int /*epoch*/, size_t /*batch*/, size_t /*batches*/, double /*loss*/, double /*acc*/) {}
+  virtual void epoch(const EpochStats&) {}
+};
+
+// Gradient synchronisation across processes. The default (one process) does nothing.
+struct GradientSync {
+  virtual ~GradientSync() = default;
+  virtual void synchronize(std::vector<torch::Tensor>& /*grads*/) {}
+};
+
+TrainResult train(const TrainOptions& options, TrainObserver* observer = nullptr, GradientSync* sync = nullptr);
+
+// Picks the dataset source kind for a front end.
+bool is_audio_input(InputKind k);
+
+}  // namespace genre

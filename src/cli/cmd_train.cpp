@@ -1,0 +1,182 @@
+// genre train / genre augment-preview.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "commands.h"
+#include "genre/augment.h"
+#include "genre/model_file.h"
+#include "genre/plot.h"
+#include "genre/train.h"
+#include "progress.h"
+
+namespace genre::cli {
+namespace {
+
+// Progress bars for loading and batches, and one line per epoch.
+class CliObserver : public TrainObserver {
+ public:
+  void message(const std::string& m) override { bar_ ? bar_->message(m) : void(std::fprintf(stderr, "%s\n", m.c_str())); }
+  void loading(size_t done, size_t total, const std::string& part) override {
+    if (part != part_) {
+      part_ = part;
+      bar_ = std::make_unique<Progress>(total, part + " files");
+    }
+    bar_->set(done);
+    if (done == total) bar_.reset();
+  }
+  void batch(int epoch, size_t b, size_t batches, double loss, double acc) override {
+    if (!bar_ || epoch != epoch_) {
+      epoch_ = epoch;
+      bar_ = std::make_unique<Progress>(batches, "batches");
+    }
+    char s[96];
+    std::snprintf(s, sizeof s, "  epoch %d  loss %.4f  acc %.3f", epoch, loss, acc);
+    bar_->set_suffix(s);
+    bar_->set(b);
+  }
+  void epoch(const EpochStats& e) override {
+    bar_.reset();
+    if (e.has_valid)
+      std::fprintf(stderr,
+                   "epoch %3d  train loss %.4f acc %.3f | valid loss %.4f acc %.3f clip acc %.3f AUROC %.3f | lr %.2g  %.1f s\n",
+                   e.epoch, e.train_loss, e.train_acc, e.valid_loss, e.valid_acc, e.valid_clip_acc, e.valid_auroc, e.lr,
+                   e.seconds);
+    else
+      std::fprintf(stderr, "epoch %3d  train loss %.4f acc %.3f | lr %.2g  %.1f s\n", e.epoch, e.train_loss, e.train_acc,
+                   e.lr, e.seconds);
+  }
+
+ private:
+  std::unique_ptr<Progress> bar_;
+  std::string part_;
+  int epoch_ = 0;
+};
+
+void add_frontend_options(CLI::App* cmd, FrontEndParams& p) {
+  cmd->add_option("--chunk", p.chunk_seconds, "Chunk length in seconds")->capture_default_str();
+  cmd->add_option("--chunk-hop", p.chunk_hop, "Seconds between chunk starts")->capture_default_str();
+  cmd->add_flag("--trim-silence", p.trim_silence, "Trim leading and trailing silence before chunking (use with --chunk 1)");
+  cmd->add_option("--n-mels", p.n_mels, "Mel bands")->capture_default_str();
+  cmd->add_option("--n-mfcc", p.n_mfcc, "MFCCs (mfcc input)")->capture_default_str();
+  cmd->add_option("--n-fft", p.n_fft, "FFT size of the mel front end")->capture_default_str();
+  cmd->add_option("--hop-length", p.hop_length, "Hop length in samples")->capture_default_str();
+  cmd->add_option("--sr", p.sample_rate, "Sample rate the audio is resampled to")->capture_default_str();
+}
+
+void run_train(TrainOptions o) {
+  CliObserver obs;
+  TrainResult r = train(o, &obs);
+  std::printf("model:       %s\n", r.model_path.c_str());
+  std::printf("data:        %zu training clips (%zu chunks), %zu validation clips (%zu chunks); split %s\n", r.train_clips,
+              r.train_chunks, r.valid_clips, r.valid_chunks, o.split.c_str());
+  std::printf("parameters:  %lld trainable\n", static_cast<long long>(r.parameters));
+  std::printf("time:        %.1f s, %.1f s per epoch, %zu epochs, best epoch %d\n", r.seconds, r.seconds_per_epoch,
+              r.history.size(), r.best_epoch);
+  if (r.valid_clip.n > 0)
+    std::printf("validation:  clip accuracy %.3f, top-2 %.3f, macro AUROC %.3f; chunk accuracy %.3f\n", r.valid_clip.accuracy,
+                r.valid_clip.top2_accuracy, r.valid_clip.macro_auroc, r.valid_chunk.accuracy);
+  if (!r.skipped.empty()) {
+    std::fprintf(stderr, "genre: %zu unreadable files were skipped\n", r.skipped.size());
+    exit_status = 1;
+  }
+}
+
+// genre augment-preview: the first chunk of a file and each augmentation of it, side by side.
+void run_preview(const std::string& file, const std::string& out, std::string augments, uint64_t seed) {
+  FrontEndParams p;
+  const FrontEnd fe(p);
+  Audio audio = load_audio(file, p.sample_rate);
+  ClipFeatures f = fe.clip(audio.samples);
+  if (f.count == 0) throw std::runtime_error(file + ": no audio");
+  const Shape sh = f.shape;
+  const size_t n = size_t(sh.size());
+  std::vector<float> original(f.chunk(0), f.chunk(0) + n);
+  float mean = 0;
+  for (float v : original) mean += v / float(n);
+  AugmentContext ctx{p.input, sh, {mean}, {20.f}, p.n_mels};
+  if (augments.empty()) augments = "specaugment,pitch,stretch,noise,gain,mixup";
+  std::vector<std::pair<std::string, std::vector<float>>> panels = {{"original", original}};
+  std::mt19937_64 rng(seed);
+  for (Augment a : parse_augments(augments)) {
+    std::vector<float> x = original;
+    if (a == Augment::Mixup) {
+      // Blend with the file's middle chunk, as mixup blends two examples of a batch.
+      const float* other = f.chunk(f.count / 2);
+      for (size_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] + 0.5f * other[i];
+    } else {
+      augment_example(a, x.data(), ctx, rng);
+    }
+    panels.push_back({augment_name(a), x});
+  }
+  float lo = original[0], hi = original[0];
+  for (float v : original) lo = std::min(lo, v), hi = std::max(hi, v);
+  const int scale = 2, cols = 3, pad = 12, title_h = 22;
+  const int pw = int(sh.w) * scale, ph = int(sh.h) * scale;
+  const int rows = int((panels.size() + cols - 1) / cols);
+  Canvas cv(cols * (pw + pad) + pad, rows * (ph + pad + title_h) + pad + 24, {255, 255, 255});
+  cv.text(pad, 6, std::filesystem::path(file).filename().string() + " - first 4 s, log-mel (128 bands)", {30, 30, 30});
+  for (size_t i = 0; i < panels.size(); ++i) {
+    const int x0 = pad + int(i % cols) * (pw + pad), y0 = 24 + pad + int(i / cols) * (ph + pad + title_h);
+    cv.text(x0, y0, panels[i].first, {30, 30, 30}, 2);
+    Image img = spectrogram_image(panels[i].second.data(), int(sh.h), int(sh.w), lo, hi, scale);
+    for (int y = 0; y < img.height; ++y)
+      for (int x = 0; x < img.width; ++x) {
+        const uint8_t* px = img.at(x, y);
+        cv.rect(x0 + x, y0 + title_h + y, 1, 1, {px[0], px[1], px[2]});
+      }
+  }
+  write_png(out, cv.image());
+  std::printf("wrote %s (%zu panels)\n", out.c_str(), panels.size());
+}
+
+}  // namespace
+
+void register_train(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  auto* cmd = app.add_subcommand("train", "Train a model on a folder-per-genre collection, images or a features table");
+  cmd->add_option("-d,--data", o->data, "Dataset: a folder of label sub-folders, or a features .csv")->required();
+  cmd->add_option("-m,--model", o->model, "Architecture (see genre models)")->capture_default_str();
+  cmd->add_option("-o,--out", o->out, "Output folder: model.genre, log.csv, curves.png, checkpoint.pt")->required();
+  cmd->add_option("--input", o->input, "Front end: mel, stft, mfcc, dual, image, table (default: the model's own)");
+  cmd->add_option("--split", o->split,
+                  "stratified:80/10/10, stratified:70/20/10, fault-filtered, kfold:5[:FOLD], or a list file/folder")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed (split, shuffling, initialisation, augmentation)")->capture_default_str();
+  cmd->add_option("--epochs", o->epochs, "Maximum epochs")->capture_default_str();
+  cmd->add_option("--batch-size", o->batch_size, "Batch size")->capture_default_str();
+  cmd->add_option("--optimizer", o->optimizer, "adam, rmsprop or sgd (with momentum)")
+      ->check(CLI::IsMember({"adam", "rmsprop", "sgd"}))
+      ->capture_default_str();
+  cmd->add_option("--lr", o->lr, "Learning rate")->capture_default_str();
+  cmd->add_option("--weight-decay", o->weight_decay, "Weight decay")->capture_default_str();
+  cmd->add_option("--momentum", o->momentum, "SGD momentum")->capture_default_str();
+  cmd->add_option("--schedule", o->schedule, "Learning-rate schedule: none, step (x0.5 every 10 epochs), cosine, plateau")
+      ->check(CLI::IsMember({"none", "step", "cosine", "plateau"}))
+      ->capture_default_str();
+  cmd->add_option("--patience", o->patience, "Early stopping: epochs without a better validation loss")->capture_default_str();
+  cmd->add_option("--augment", o->augment, "Comma list: specaugment, pitch, stretch, noise, gain, mixup");
+  cmd->add_option("--dropout", o->dropout, "Dropout rate")->capture_default_str();
+  cmd->add_flag("--balanced", o->balanced, "Weight the loss by inverse class frequency");
+  cmd->add_option("--threads", o->threads, "Torch threads (0: all cores)")->capture_default_str();
+  cmd->add_option("-j,--jobs", o->jobs, "Feature extraction threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--cache", o->cache_dir, "Feature cache folder ('none' to disable; default ~/.cache/genre)");
+  cmd->add_flag("--resume", o->resume, "Continue from OUT/checkpoint.pt");
+  add_frontend_options(cmd, o->frontend);
+  cmd->callback([o] { run_train(*o); });
+
+  auto file = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>("augment-preview.png");
+  auto list = std::make_shared<std::string>();
+  auto seed = std::make_shared<uint64_t>(1);
+  auto* prev = app.add_subcommand("augment-preview", "Draw a clip's log-mel spectrogram and its augmented versions");
+  prev->add_option("file", *file, "Audio file")->required();
+  prev->add_option("-o,--out", *out, "PNG to write")->capture_default_str();
+  prev->add_option("--augment", *list, "Comma list (default: all)");
+  prev->add_option("--seed", *seed, "Random seed")->capture_default_str();
+  prev->callback([=] { run_preview(*file, *out, *list, *seed); });
+}
+
+}  // namespace genre::cli

@@ -1,0 +1,86 @@
+#include "genre/examples.h"
+
+#include <chrono>
+#include <map>
+#include <stdexcept>
+
+#include "genre/parallel.h"
+
+namespace genre {
+
+ExampleSet load_examples(const Dataset& ds, const std::vector<Part>& parts, Part part, const FrontEnd& fe,
+                         const FeatureCache& cache, size_t jobs, LoadReport* report,
+                         const std::function<void(size_t, size_t)>& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<size_t> items;
+  for (size_t i = 0; i < ds.items.size(); ++i)
+    if (parts[i] == part) items.push_back(i);
+  ExampleSet set;
+  LoadReport local;
+  LoadReport& rep = report ? *report : local;
+  rep.files = items.size();
+  std::map<std::string, size_t> clip_index;
+  auto add_clip = [&](const Item& it) {
+    auto [pos, inserted] = clip_index.emplace(it.song, set.clips.size());
+    if (inserted) {
+      set.clips.push_back(it.song);
+      set.clip_label.push_back(ds.label_index(it.label));
+    }
+    return pos->second;
+  };
+
+  if (ds.kind == SourceKind::Table) {
+    set.shape = {int64_t(ds.columns.size()), 1, 1};
+    for (size_t i : items) {
+      const Item& it = ds.items[i];
+      set.data.insert(set.data.end(), ds.table[it.row].begin(), ds.table[it.row].end());
+      set.label.push_back(ds.label_index(it.label));
+      set.clip.push_back(add_clip(it));
+    }
+    if (progress) progress(items.size(), items.size());
+    return set;
+  }
+
+  set.shape = fe.shape();
+  struct Result {
+    ClipFeatures f;
+    bool hit = false;
+    std::string error;
+  };
+  size_t done = 0;
+  parallel_ordered(
+      items.size(), jobs,
+      [&](size_t k) {
+        Result r;
+        try {
+          r.f = cache.load(ds.items[items[k]].path, fe, &r.hit);
+        } catch (const std::exception& e) {
+          r.error = e.what();
+        }
+        return r;
+      },
+      [&](size_t k, Result r) {
+        ++done;
+        if (progress) progress(done, items.size());
+        if (!r.error.empty()) {
+          rep.failures.push_back(r.error);
+          return;
+        }
+        if (!(r.f.shape == set.shape)) {
+          rep.failures.push_back(ds.items[items[k]].path + ": unexpected feature shape");
+          return;
+        }
+        rep.cache_hits += r.hit;
+        const Item& it = ds.items[items[k]];
+        const size_t clip = add_clip(it);
+        set.data.insert(set.data.end(), r.f.data.begin(), r.f.data.end());
+        for (size_t c = 0; c < r.f.count; ++c) {
+          set.label.push_back(ds.label_index(it.label));
+          set.clip.push_back(clip);
+        }
+      });
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return set;
+}
+
+}  // namespace genre

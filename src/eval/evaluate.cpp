@@ -1,0 +1,89 @@
+#include "genre/evaluate.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "genre/plot.h"
+
+namespace genre {
+
+Evaluation evaluate_examples(ClassifierImpl& net, const ExampleSet& set, const std::vector<std::string>& labels,
+                             size_t batch_size) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = net.is_training();
+  net.eval();
+  const size_t k = labels.size();
+  const auto& s = set.shape;
+  std::vector<std::vector<double>> chunk_probs;
+  chunk_probs.reserve(set.count());
+  double loss = 0;
+  for (size_t start = 0; start < set.count(); start += batch_size) {
+    const int64_t n = int64_t(std::min(batch_size, set.count() - start));
+    torch::Tensor x = torch::from_blob(const_cast<float*>(set.example(start)), {n, s.c, s.h, s.w}, torch::kFloat32);
+    torch::Tensor y = torch::from_blob(const_cast<int*>(set.label.data() + start), {n}, torch::kInt32).to(torch::kInt64);
+    torch::Tensor logits = net.forward(x);
+    loss += torch::nn::functional::cross_entropy(logits, y).item<double>() * double(n);
+    torch::Tensor p = torch::softmax(logits, 1).to(torch::kFloat64).contiguous();
+    const double* d = p.data_ptr<double>();
+    for (int64_t i = 0; i < n; ++i) chunk_probs.emplace_back(d + i * int64_t(k), d + (i + 1) * int64_t(k));
+  }
+  if (was_training) net.train();
+  Evaluation e;
+  e.loss = set.count() ? loss / double(set.count()) : 0.0;
+  e.chunk = compute_metrics(set.label, chunk_probs, labels);
+  // Clip level: the mean of the clip's chunk probabilities.
+  e.clip_probs.assign(set.clips.size(), std::vector<double>(k, 0.0));
+  std::vector<size_t> counts(set.clips.size(), 0);
+  for (size_t i = 0; i < set.count(); ++i) {
+    counts[set.clip[i]]++;
+    for (size_t c = 0; c < k; ++c) e.clip_probs[set.clip[i]][c] += chunk_probs[i][c];
+  }
+  for (size_t j = 0; j < e.clip_probs.size(); ++j)
+    for (double& v : e.clip_probs[j]) v /= double(std::max<size_t>(1, counts[j]));
+  e.clip = compute_metrics(set.clip_label, e.clip_probs, labels);
+  return e;
+}
+
+nlohmann::json to_json(const Metrics& m) {
+  auto num = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  nlohmann::json per_class = nlohmann::json::object();
+  for (size_t c = 0; c < m.labels.size(); ++c) {
+    const auto& p = m.per_class[c];
+    per_class[m.labels[c]] = {{"precision", p.precision}, {"recall", p.recall}, {"f1", p.f1},
+                              {"auroc", num(p.auroc)},    {"support", p.support}};
+  }
+  return {{"n", m.n},
+          {"accuracy", m.accuracy},
+          {"top2_accuracy", m.top2_accuracy},
+          {"log_loss", m.log_loss},
+          {"macro_auroc", num(m.macro_auroc)},
+          {"macro_avg", {{"precision", m.macro_precision}, {"recall", m.macro_recall}, {"f1", m.macro_f1}}},
+          {"weighted_avg", {{"precision", m.weighted_precision}, {"recall", m.weighted_recall}, {"f1", m.weighted_f1}}},
+          {"per_class", per_class},
+          {"labels", m.labels},
+          {"confusion", m.confusion}};
+}
+
+void write_report(const std::string& dir, const Evaluation& e, const nlohmann::json& context, const ExampleSet& set) {
+  std::filesystem::create_directories(dir);
+  nlohmann::json j = context;
+  j["clip_level"] = to_json(e.clip);
+  j["chunk_level"] = to_json(e.chunk);
+  j["chunk_loss"] = e.loss;
+  nlohmann::json clips = nlohmann::json::array();
+  for (size_t i = 0; i < set.clips.size(); ++i)
+    clips.push_back({{"song", set.clips[i]}, {"label", e.clip.labels[size_t(set.clip_label[i])]}, {"probabilities", e.clip_probs[i]}});
+  j["clips"] = clips;
+  std::ofstream(dir + "/report.json") << j.dump(1) << "\n";
+  std::ofstream md(dir + "/report.md");
+  md << "# Evaluation of " << context.value("model", std::string("model")) << "\n\n";
+  for (const auto& [key, value] : context.items())
+    if (!value.is_object() && !value.is_array()) md << "- " << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+  md << "\nClip-level predictions are the mean of each clip's chunk probabilities.\n\n";
+  md << metrics_markdown(e.clip, "Clip level") << "\n" << metrics_markdown(e.chunk, "Chunk level");
+  write_png(dir + "/confusion.png", confusion_heatmap(e.clip.confusion, e.clip.labels, "clip level"));
+  write_png(dir + "/confusion_chunks.png", confusion_heatmap(e.chunk.confusion, e.chunk.labels, "chunk level"));
+}
+
+}  // namespace genre

@@ -1,0 +1,368 @@
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include "genre/augment.h"
+#include "genre/dataset.h"
+#include "genre/evaluate.h"
+#include "genre/examples.h"
+#include "genre/feature_cache.h"
+#include "genre/model_file.h"
+#include "genre/plot.h"
+#include "genre/splits.h"
+#include "genre/train.h"
+
+namespace fs = std::filesystem;
+
+namespace genre {
+
+bool is_audio_input(InputKind k) { return k != InputKind::Image && k != InputKind::Table; }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params) {
+  if (o.optimizer == "adam")
+    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+  if (o.optimizer == "rmsprop")
+    return std::make_unique<torch::optim::RMSprop>(params, torch::optim::RMSpropOptions(o.lr).weight_decay(o.weight_decay));
+  if (o.optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+  throw std::invalid_argument("unknown optimizer '" + o.optimizer + "' (adam, rmsprop, sgd)");
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& g : opt.param_groups()) g.options().set_lr(lr);
+}
+
+// Per-channel mean and standard deviation of the training examples (in double).
+std::pair<std::vector<float>, std::vector<float>> channel_stats(const ExampleSet& s) {
+  const int64_t C = s.shape.c, n = s.shape.h * s.shape.w;
+  std::vector<double> sum(size_t(C), 0), sq(size_t(C), 0);
+  for (size_t i = 0; i < s.count(); ++i) {
+    const float* x = s.example(i);
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t j = 0; j < n; ++j) {
+        const double v = x[c * n + j];
+        sum[size_t(c)] += v;
+        sq[size_t(c)] += v * v;
+      }
+  }
+  std::vector<float> mean(static_cast<size_t>(C)), sd(static_cast<size_t>(C));
+  const double count = double(s.count()) * double(n);
+  for (size_t c = 0; c < size_t(C); ++c) {
+    mean[c] = float(sum[c] / count);
+    sd[c] = float(std::sqrt(std::max(0.0, sq[c] / count - (sum[c] / count) * (sum[c] / count))));
+    if (!(sd[c] > 0)) sd[c] = 1.f;
+  }
+  return {mean, sd};
+}
+
+// A Beta(a, a) draw from two Gamma draws.
+double beta_draw(std::mt19937_64& rng, double a) {
+  std::gamma_distribution<double> g(a, 1.0);
+  const double x = g(rng), y = g(rng);
+  return x + y > 0 ? x / (x + y) : 0.5;
+}
+
+void write_log(const std::string& path, const std::vector<EpochStats>& history) {
+  std::ofstream f(path);
+  f << "epoch,train_loss,train_acc,valid_loss,valid_acc,valid_clip_acc,valid_macro_auroc,lr,seconds\n";
+  for (const auto& h : history) {
+    f << h.epoch << ',' << h.train_loss << ',' << h.train_acc << ',';
+    if (h.has_valid) f << h.valid_loss << ',' << h.valid_acc << ',' << h.valid_clip_acc << ',' << h.valid_auroc;
+    else f << ",,,";
+    f << ',' << h.lr << ',' << h.seconds << '\n';
+  }
+}
+
+void write_curves(const std::string& path, const std::vector<EpochStats>& history) {
+  Series tl{"train", {}, {31, 119, 180}}, vl{"valid", {}, {255, 127, 14}};
+  Series ta{"train", {}, {31, 119, 180}}, va{"valid chunks", {}, {255, 127, 14}}, vc{"valid clips", {}, {44, 160, 44}};
+  for (const auto& h : history) {
+    tl.y.push_back(h.train_loss);
+    ta.y.push_back(h.train_acc);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    vl.y.push_back(h.has_valid ? h.valid_loss : nan);
+    va.y.push_back(h.has_valid ? h.valid_acc : nan);
+    vc.y.push_back(h.has_valid ? h.valid_clip_acc : nan);
+  }
+  write_png(path, line_charts({{"loss", {tl, vl}}, {"accuracy", {ta, va, vc}}}, "epoch"));
+}
+
+nlohmann::json history_json(const std::vector<EpochStats>& history) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& h : history)
+    j.push_back({{"epoch", h.epoch}, {"train_loss", h.train_loss}, {"train_acc", h.train_acc}, {"valid_loss", h.valid_loss},
+                 {"valid_acc", h.valid_acc}, {"valid_clip_acc", h.valid_clip_acc}, {"valid_auroc", h.valid_auroc},
+                 {"lr", h.lr}, {"seconds", h.seconds}, {"has_valid", h.has_valid}});
+  return j;
+}
+
+std::vector<EpochStats> history_from_json(const nlohmann::json& j) {
+  std::vector<EpochStats> out;
+  for (const auto& e : j) {
+    EpochStats h;
+    h.epoch = e.at("epoch");
+    h.train_loss = e.at("train_loss");
+    h.train_acc = e.at("train_acc");
+    h.valid_loss = e.at("valid_loss");
+    h.valid_acc = e.at("valid_acc");
+    h.valid_clip_acc = e.at("valid_clip_acc");
+    h.valid_auroc = e.at("valid_auroc");
+    h.lr = e.at("lr");
+    h.seconds = e.at("seconds");
+    h.has_valid = e.at("has_valid");
+    out.push_back(h);
+  }
+  return out;
+}
+
+}  // namespace
+
+TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* sync) {
+  TrainObserver quiet;
+  GradientSync single;
+  TrainObserver& obs = observer ? *observer : quiet;
+  GradientSync& grad_sync = sync ? *sync : single;
+  const auto t_start = Clock::now();
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const int threads = o.threads > 0 ? o.threads : int(cores);
+  at::set_num_threads(threads);
+  torch::manual_seed(o.seed);
+  if (o.out.empty()) throw std::invalid_argument("train: an output folder is required");
+  if (o.epochs < 1 || o.batch_size < 1) throw std::invalid_argument("train: epochs and batch size must be positive");
+  fs::create_directories(o.out);
+
+  // Data: song-level split, features (cached), in memory.
+  FrontEndParams fp = o.frontend;
+  fp.input = o.input.empty() ? find_model(o.model).inputs.front() : parse_input(o.input);
+  const SourceKind kind = fp.input == InputKind::Image ? SourceKind::Image
+                          : fp.input == InputKind::Table ? SourceKind::Table
+                                                         : SourceKind::Audio;
+  const Dataset ds = load_dataset(o.data, kind);
+  const SplitSpec spec = parse_split(o.split, o.seed);
+  const auto parts = assign_parts(ds, spec);
+  const FeatureCache cache(o.cache_dir == "none" ? "" : o.cache_dir.empty() ? FeatureCache::default_dir() : o.cache_dir);
+  const FrontEnd fe(fp);
+  const size_t jobs = o.jobs ? o.jobs : cores;
+  TrainResult result;
+  LoadReport train_report, valid_report;
+  const ExampleSet train_set = load_examples(ds, parts, Part::Train, fe, cache, jobs, &train_report,
+                                             [&](size_t d, size_t t) { obs.loading(d, t, "train"); });
+  const ExampleSet valid_set = load_examples(ds, parts, Part::Valid, fe, cache, jobs, &valid_report,
+                                             [&](size_t d, size_t t) { obs.loading(d, t, "valid"); });
+  for (const auto* rep : {&train_report, &valid_report})
+    for (const auto& f : rep->failures) {
+      obs.message("skipped (unreadable): " + f);
+      result.skipped.push_back(f);
+    }
+  obs.message("features: " + std::to_string(train_report.files + valid_report.files) + " files in " +
+              std::to_string(int(train_report.seconds + valid_report.seconds)) + " s (" +
+              std::to_string(train_report.cache_hits + valid_report.cache_hits) + " from the cache)");
+  if (train_set.count() == 0) throw std::runtime_error("train: the split '" + o.split + "' leaves no training examples");
+  const bool has_valid = valid_set.count() > 0;
+  result.train_clips = train_set.clips.size();
+  result.train_chunks = train_set.count();
+  result.valid_clips = valid_set.clips.size();
+  result.valid_chunks = valid_set.count();
+
+  // Model, standardisation, optimizer.
+  ModelConfig cfg{o.model, train_set.shape, int64_t(ds.labels.size()), o.dropout};
+  Classifier net = create_model(cfg);
+  const auto [mean, sd] = channel_stats(train_set);
+  net->set_input_stats(torch::tensor(mean), torch::tensor(sd));
+  result.parameters = count_parameters(*net);
+  const auto augments = parse_augments(o.augment);
+  const bool mixup = std::find(augments.begin(), augments.end(), Augment::Mixup) != augments.end();
+  const AugmentContext actx{fp.input, train_set.shape, mean, sd, fp.n_mels};
+  auto optimizer = make_optimizer(o, net->parameters());
+  torch::Tensor class_weight;
+  if (o.balanced) {
+    std::vector<float> w(ds.labels.size(), 0.f);
+    for (int l : train_set.label) w[size_t(l)] += 1.f;
+    for (float& v : w) v = v > 0 ? float(train_set.count()) / (float(w.size()) * v) : 0.f;
+    class_weight = torch::tensor(w);
+  }
+
+  nlohmann::json meta = {
+      {"labels", ds.labels},
+      {"frontend", to_json(fp)},
+      {"split", {{"spec", o.split}, {"seed", o.seed}}},
+      {"data", fs::absolute(o.data).string()},
+  };
+  if (kind == SourceKind::Table) meta["table_columns"] = ds.columns;
+
+  // Resume: model, optimizer and loop state from the last completed epoch.
+  const std::string checkpoint = (fs::path(o.out) / "checkpoint.pt").string();
+  const std::string model_path = (fs::path(o.out) / "model.genre").string();
+  int start_epoch = 1, since_best = 0;
+  double best_loss = std::numeric_limits<double>::infinity(), lr = o.lr;
+  if (o.resume) {
+    if (!fs::exists(checkpoint)) throw std::runtime_error(checkpoint + ": no checkpoint to resume from");
+    torch::serialize::InputArchive in;
+    in.load_from(checkpoint);
+    c10::IValue state_text;
+    in.read("state", state_text);
+    const auto state = nlohmann::json::parse(state_text.toStringRef());
+    if (state.at("model") != o.model || state.at("input") != input_name(fp.input))
+      throw std::runtime_error(checkpoint + ": was made by a different model or input");
+    net->load(in);
+    torch::serialize::InputArchive opt_in;
+    in.read("optimizer", opt_in);
+    optimizer->load(opt_in);
+    start_epoch = state.at("epoch").get<int>() + 1;
+    since_best = state.at("since_best");
+    best_loss = state.at("best_loss").is_null() ? std::numeric_limits<double>::infinity() : state.at("best_loss").get<double>();
+    lr = state.at("lr");
+    result.best_epoch = state.at("best_epoch");
+    result.history = history_from_json(state.at("history"));
+    obs.message("resuming after epoch " + std::to_string(start_epoch - 1));
+  }
+
+  const int64_t C = train_set.shape.c, H = train_set.shape.h, W = train_set.shape.w;
+  const size_t example_size = size_t(train_set.shape.size());
+  std::vector<float> batch_buf;
+  std::vector<int64_t> batch_labels;
+  for (int epoch = start_epoch; epoch <= o.epochs; ++epoch) {
+    const auto t_epoch = Clock::now();
+    // Everything random in an epoch derives from (seed, epoch): reproducible, and resumable.
+    torch::manual_seed(o.seed * 7919 + uint64_t(epoch));
+    std::mt19937_64 rng(o.seed * 1000003 + uint64_t(epoch));
+    if (o.schedule == "cosine") lr = o.lr * 0.5 * (1 + std::cos(M_PI * double(epoch - 1) / double(o.epochs)));
+    if (o.schedule == "step") lr = o.lr * std::pow(0.5, double((epoch - 1) / 10));
+    set_lr(*optimizer, lr);
+    std::vector<size_t> order(train_set.count());
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    net->train();
+    const size_t batches = (order.size() + size_t(o.batch_size) - 1) / size_t(o.batch_size);
+    double loss_sum = 0, correct = 0;
+    size_t seen = 0;
+    for (size_t b = 0; b < batches; ++b) {
+      const size_t first = b * size_t(o.batch_size);
+      const size_t n = std::min(size_t(o.batch_size), order.size() - first);
+      batch_buf.resize(n * example_size);
+      batch_labels.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        const size_t e = order[first + i];
+        float* x = batch_buf.data() + i * example_size;
+        std::copy_n(train_set.example(e), example_size, x);
+        for (Augment a : augments) augment_example(a, x, actx, rng);
+        batch_labels[i] = train_set.label[e];
+      }
+      torch::Tensor x = torch::from_blob(batch_buf.data(), {int64_t(n), C, H, W}, torch::kFloat32);
+      torch::Tensor y = torch::from_blob(batch_labels.data(), {int64_t(n)}, torch::kInt64);
+      namespace F = torch::nn::functional;
+      auto ce = F::CrossEntropyFuncOptions();
+      if (class_weight.defined()) ce.weight(class_weight);
+      torch::Tensor loss, logits;
+      if (mixup && n > 1) {
+        const double lam = beta_draw(rng, 0.2);
+        std::vector<int64_t> perm(n);
+        std::iota(perm.begin(), perm.end(), 0);
+        std::shuffle(perm.begin(), perm.end(), rng);
+        torch::Tensor p = torch::tensor(perm);
+        logits = net->forward(lam * x + (1 - lam) * x.index_select(0, p));
+        loss = lam * F::cross_entropy(logits, y, ce) + (1 - lam) * F::cross_entropy(logits, y.index_select(0, p), ce);
+      } else {
+        logits = net->forward(x);
+        loss = F::cross_entropy(logits, y, ce);
+      }
+      optimizer->zero_grad();
+      loss.backward();
+      std::vector<torch::Tensor> grads;
+      for (auto& param : net->parameters())
+        if (param.grad().defined()) grads.push_back(param.grad());
+      grad_sync.synchronize(grads);
+      optimizer->step();
+      loss_sum += loss.item<double>() * double(n);
+      correct += logits.argmax(1).eq(y).sum().item<double>();
+      seen += n;
+      obs.batch(epoch, b + 1, batches, loss_sum / double(seen), correct / double(seen));
+    }
+
+    EpochStats st;
+    st.epoch = epoch;
+    st.train_loss = loss_sum / double(seen);
+    st.train_acc = correct / double(seen);
+    st.lr = lr;
+    st.has_valid = has_valid;
+    Evaluation ev;
+    if (has_valid) {
+      ev = evaluate_examples(*net, valid_set, ds.labels);
+      st.valid_loss = ev.loss;
+      st.valid_acc = ev.chunk.accuracy;
+      st.valid_clip_acc = ev.clip.accuracy;
+      st.valid_auroc = ev.clip.macro_auroc;
+    }
+    st.seconds = since(t_epoch);
+    result.history.push_back(st);
+    obs.epoch(st);
+
+    // Keep the best model (lowest validation loss; without a validation part, the last).
+    const bool improved = !has_valid || ev.loss < best_loss;
+    if (improved) {
+      best_loss = has_valid ? ev.loss : best_loss;
+      since_best = 0;
+      result.best_epoch = epoch;
+      nlohmann::json m = meta;
+      m["training"] = {{"model", o.model},         {"optimizer", o.optimizer},   {"lr", o.lr},
+                       {"weight_decay", o.weight_decay}, {"schedule", o.schedule}, {"batch_size", o.batch_size},
+                       {"epochs", o.epochs},       {"best_epoch", epoch},        {"patience", o.patience},
+                       {"augment", o.augment},     {"balanced", o.balanced},     {"seed", o.seed},
+                       {"threads", threads},       {"dropout", o.dropout},       {"train_clips", result.train_clips},
+                       {"train_chunks", result.train_chunks}, {"seconds", since(t_start)},
+                       {"parameters", result.parameters}};
+      if (has_valid)
+        m["metrics"] = {{"valid", {{"clip_level", to_json(ev.clip)}, {"chunk_level", to_json(ev.chunk)}, {"loss", ev.loss}}}};
+      save_model(model_path, *net, m);
+      result.valid_clip = ev.clip;
+      result.valid_chunk = ev.chunk;
+    } else {
+      ++since_best;
+    }
+    if (o.schedule == "plateau" && has_valid && since_best > 0 && since_best % std::max(2, o.patience / 2) == 0) lr *= 0.5;
+
+    // Checkpoint for --resume, logs and curves.
+    {
+      torch::serialize::OutputArchive out, opt_out;
+      net->save(out);
+      optimizer->save(opt_out);
+      out.write("optimizer", opt_out);
+      nlohmann::json state = {{"model", o.model},
+                              {"input", input_name(fp.input)},
+                              {"epoch", epoch},
+                              {"since_best", since_best},
+                              {"best_loss", std::isfinite(best_loss) ? nlohmann::json(best_loss) : nlohmann::json(nullptr)},
+                              {"best_epoch", result.best_epoch},
+                              {"lr", lr},
+                              {"history", history_json(result.history)}};
+      out.write("state", c10::IValue(state.dump()));
+      out.save_to(checkpoint + ".tmp");
+      fs::rename(checkpoint + ".tmp", checkpoint);
+    }
+    write_log((fs::path(o.out) / "log.csv").string(), result.history);
+    write_curves((fs::path(o.out) / "curves.png").string(), result.history);
+    if (has_valid && since_best >= o.patience) {
+      obs.message("early stop: no better validation loss for " + std::to_string(o.patience) + " epochs");
+      break;
+    }
+  }
+  result.model_path = model_path;
+  result.seconds = since(t_start);
+  double epoch_seconds = 0;
+  for (const auto& h : result.history) epoch_seconds += h.seconds;
+  result.seconds_per_epoch = result.history.empty() ? 0 : epoch_seconds / double(result.history.size());
+  return result;
+}
+
+}  // namespace genre
