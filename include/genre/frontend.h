@@ -5,7 +5,9 @@
 //   mfcc  1 x n_mfcc x frames          MFCCs of the log-mel
 //   dual  2 x n_mels x frames          log-mel and a log-power STFT with n_mels bins (the DenseNet reference's pair)
 //   image 3 x H x W                    a Kaggle spectrogram PNG (RGB in [0, 1], downsampled by image_scale)
-//   table 1 x 1 x n_features           one row of a features table
+//   table 57 x 1 x 1                   a row of GTZAN's feature table (features_30_sec.csv), read
+//                                      from the table, or computed from audio windows (use
+//                                      --chunk 30 --chunk-hop 15 for the 30 s rows)
 // No torch here: plain float arrays, shared by training, evaluation, prediction and the cache.
 #pragma once
 
@@ -60,7 +62,7 @@ class FrontEnd {
  public:
   explicit FrontEnd(const FrontEndParams& p = {});
   const FrontEndParams& params() const { return p_; }
-  // The shape of one chunk (audio and image inputs; a table's width is its column count).
+  // The shape of one chunk.
   Shape shape() const;
   size_t chunk_samples() const;
   // Features of one chunk of audio (already at the sample rate; chunk_samples() long) into out.

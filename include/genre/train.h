@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "genre/dataset.h"
 #include "genre/frontend.h"
 #include "genre/metrics.h"
 
@@ -73,7 +74,8 @@ struct GradientSync {
 
 TrainResult train(const TrainOptions& options, TrainObserver* observer = nullptr, GradientSync* sync = nullptr);
 
-// Picks the dataset source kind for a front end.
-bool is_audio_input(InputKind k);
+// Where a front end's examples come from: images, a features table (a .csv), or audio (the
+// table front end on an audio folder computes the 57 features from 30 s windows).
+SourceKind source_kind(InputKind input, const std::string& data);
 
 }  // namespace genre

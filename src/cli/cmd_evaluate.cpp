@@ -34,10 +34,7 @@ void run(const EvaluateOptions& o) {
   const std::string split = o.split.empty() ? m.meta["split"].value("spec", std::string("stratified:80/10/10")) : o.split;
   const uint64_t seed = o.seed_given ? o.seed : m.meta["split"].value("seed", uint64_t(42));
   const InputKind input = m.frontend.input;
-  const SourceKind kind = input == InputKind::Image ? SourceKind::Image
-                          : input == InputKind::Table ? SourceKind::Table
-                                                      : SourceKind::Audio;
-  Dataset ds = load_dataset(data, kind);
+  Dataset ds = load_dataset(data, source_kind(input, data));
   if (ds.labels != m.labels) {
     // Items whose label the model does not know cannot be scored; keep the rest, in the model's order.
     std::vector<Item> kept;

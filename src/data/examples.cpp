@@ -30,7 +30,7 @@ ExampleSet load_examples(const Dataset& ds, const std::vector<Part>& parts, Part
   };
 
   if (ds.kind == SourceKind::Table) {
-    set.shape = {int64_t(ds.columns.size()), 1, 1};
+    set.shape = {int64_t(ds.columns.size()), 1, 1};  // features as channels: standardised one by one
     for (size_t i : items) {
       const Item& it = ds.items[i];
       set.data.insert(set.data.end(), ds.table[it.row].begin(), ds.table[it.row].end());

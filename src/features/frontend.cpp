@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "genre/gtzan_features.h"
 #include "genre/mel.h"
 #include "genre/png.h"
 #include "genre/spectral.h"
@@ -91,7 +92,7 @@ Shape FrontEnd::shape() const {
     case InputKind::Mfcc: return {1, int64_t(p_.n_mfcc), frames};
     case InputKind::Dual: return {2, int64_t(p_.n_mels), frames};
     case InputKind::Image: return {3, 288 / p_.image_scale, 432 / p_.image_scale};
-    case InputKind::Table: return {1, 1, 0};
+    case InputKind::Table: return {int64_t(kGtzanFeatureCount), 1, 1};
   }
   return {};
 }
@@ -126,8 +127,13 @@ void FrontEnd::chunk(const std::vector<float>& y, float* out) const {
       put_channel(lin, out + offset);
       return;
     }
+    case InputKind::Table: {
+      // The GTZAN row of the window: a model trained on features_30_sec.csv applied to audio.
+      const auto row = gtzan_features(y, p_.sample_rate);
+      std::copy(row.begin(), row.end(), out);
+      return;
+    }
     case InputKind::Image:
-    case InputKind::Table:
       break;
   }
   throw std::logic_error(std::string("front end '") + input_name(p_.input) + "' does not take audio");

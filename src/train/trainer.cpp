@@ -21,7 +21,12 @@ namespace fs = std::filesystem;
 
 namespace genre {
 
-bool is_audio_input(InputKind k) { return k != InputKind::Image && k != InputKind::Table; }
+SourceKind source_kind(InputKind input, const std::string& data) {
+  if (input == InputKind::Image) return SourceKind::Image;
+  if (fs::is_regular_file(data) && fs::path(data).extension() == ".csv") return SourceKind::Table;
+  if (input == InputKind::Table) return SourceKind::Audio;  // the 57 features computed from audio windows
+  return SourceKind::Audio;
+}
 
 namespace {
 
@@ -145,9 +150,12 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   // Data: song-level split, features (cached), in memory.
   FrontEndParams fp = o.frontend;
   fp.input = o.input.empty() ? find_model(o.model).inputs.front() : parse_input(o.input);
-  const SourceKind kind = fp.input == InputKind::Image ? SourceKind::Image
-                          : fp.input == InputKind::Table ? SourceKind::Table
-                                                         : SourceKind::Audio;
+  if (fp.input == InputKind::Table && fp.chunk_seconds == FrontEndParams{}.chunk_seconds &&
+      fp.chunk_hop == FrontEndParams{}.chunk_hop) {
+    fp.chunk_seconds = 30;  // table rows describe 30 s clips: on audio, 30 s windows every 15 s
+    fp.chunk_hop = 15;
+  }
+  const SourceKind kind = source_kind(fp.input, o.data);
   const Dataset ds = load_dataset(o.data, kind);
   const SplitSpec spec = parse_split(o.split, o.seed);
   const auto parts = assign_parts(ds, spec);

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The accuracy figures of the README: trains and evaluates each model family on ../shared/data/gtzan
+# and prints one Markdown row per run. Validation data only: the fault-filtered valid list for the
+# images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
+# that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
+# with groups table, images, audio-cv, audio-ff (default: all). Needs a build (scripts/build.sh).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+G=build/genre
+DATA=${GENRE_GTZAN_DIR:-../shared/data/gtzan}
+OUT=${1:-/tmp/genre-experiments}
+shift || true
+GROUPS_WANTED=${*:-"table images audio-cv audio-ff"}
+mkdir -p "$OUT"
+
+# One run: name, then train arguments. Prints the summary lines of genre train.
+run() {
+  local name=$1; shift
+  $G train --out "$OUT/$name" "$@" > "$OUT/$name.log" 2>&1
+  local rc=$?
+  local acc auroc top2 params spe epochs
+  acc=$(sed -n 's/^validation:  clip accuracy \([0-9.]*\).*/\1/p' "$OUT/$name.log")
+  top2=$(sed -n 's/.*top-2 \([0-9.]*\),.*/\1/p' "$OUT/$name.log")
+  auroc=$(sed -n 's/.*macro AUROC \([0-9.]*\);.*/\1/p' "$OUT/$name.log")
+  params=$(sed -n 's/^parameters:  \([0-9]*\).*/\1/p' "$OUT/$name.log")
+  spe=$(sed -n 's/.*, \([0-9.]*\) s per epoch.*/\1/p' "$OUT/$name.log")
+  epochs=$(sed -n 's/.* s per epoch, \([0-9]*\) epochs.*/\1/p' "$OUT/$name.log")
+  echo "| $name | $acc | $top2 | $auroc | $params | $spe | $epochs | rc=$rc |"
+}
+
+# k-fold: trains fold F on kfold:5:F and evaluates its test fold; prints per-fold and mean rows.
+cv() {
+  local name=$1; shift
+  local accs="" aurocs=""
+  for f in 0 1 2 3 4; do
+    $G train --out "$OUT/$name-f$f" --split "kfold:5:$f" "$@" > "$OUT/$name-f$f.log" 2>&1
+    $G evaluate --model "$OUT/$name-f$f/model.genre" --part test --out "$OUT/$name-f$f/test" > "$OUT/$name-f$f.eval" 2>&1
+    local a r
+    a=$(sed -n '/^| n | accuracy/{n;n;p}' "$OUT/$name-f$f.eval" | awk -F'|' '{gsub(/ /,"",$3); print $3}')
+    r=$(sed -n '/^| n | accuracy/{n;n;p}' "$OUT/$name-f$f.eval" | awk -F'|' '{gsub(/ /,"",$6); print $6}')
+    accs="$accs $a"; aurocs="$aurocs $r"
+    local spe; spe=$(sed -n 's/.*, \([0-9.]*\) s per epoch.*/\1/p' "$OUT/$name-f$f.log")
+    local params; params=$(sed -n 's/^parameters:  \([0-9]*\).*/\1/p' "$OUT/$name-f$f.log")
+    echo "| $name fold $f | $a | | $r | $params | $spe | |"
+  done
+  echo "| **$name 5-fold mean ± sd** | $(echo $accs | awk '{s=0;q=0;for(i=1;i<=NF;i++){s+=$i;q+=$i*$i}; m=s/NF; printf "%.3f ± %.3f", m, sqrt(q/NF-m*m)}') | | $(echo $aurocs | awk '{s=0;q=0;for(i=1;i<=NF;i++){s+=$i;q+=$i*$i}; m=s/NF; printf "%.3f ± %.3f", m, sqrt(q/NF-m*m)}') | | | |"
+}
+
+echo "| run | clip accuracy | top-2 | macro AUROC | parameters | s/epoch | epochs | |"
+echo "|---|---|---|---|---|---|---|---|"
+for group in $GROUPS_WANTED; do
+  case $group in
+    table)
+      run table-logreg --data "$DATA/features_30_sec.csv" --model logreg --split fault-filtered --lr 1e-3 --epochs 300 --patience 30
+      run table-mlp --data "$DATA/features_30_sec.csv" --model mlp --split fault-filtered --lr 1e-3 --epochs 300 --patience 30
+      ;;
+    images)
+      run images-mlp --data "$DATA/images_original" --model mlp --input image --split fault-filtered --lr 1e-4 --epochs 40 --patience 8
+      run images-tiny --data "$DATA/images_original" --model tiny --input image --split fault-filtered --lr 1e-3 --epochs 40 --patience 8
+      run images-cnn3 --data "$DATA/images_original" --model cnn3 --input image --split fault-filtered --lr 1e-3 --epochs 30 --patience 6
+      ;;
+    audio-cv)
+      cv audio-tiny --data "$DATA/audio" --model tiny --chunk-hop 4 --lr 1e-3 --epochs 15 --patience 4
+      cv audio-cnn3 --data "$DATA/audio" --model cnn3 --chunk-hop 4 --lr 1e-3 --epochs 10 --patience 3
+      ;;
+    audio-ff)
+      run audio-lstm-ff --data "$DATA/audio" --model lstm --split fault-filtered --chunk-hop 4 --lr 1e-3 --epochs 6 --patience 3
+      run audio-densenet121-ff --data "$DATA/audio" --model densenet121 --input dual --split fault-filtered --chunk-hop 4 --lr 1e-3 --epochs 4 --patience 2
+      ;;
+  esac
+done
