@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "genre/metrics.h"
 #include "test_util.h"
 
@@ -48,4 +50,6 @@ TEST(Metrics, MarkdownNamesEveryClass) {
   EXPECT_NE(md.find("| rock |"), std::string::npos);
   EXPECT_NE(md.find("| jazz |"), std::string::npos);
   EXPECT_THROW(compute_metrics({0, 3}, {{1, 0}, {0, 1}}, {"a", "b"}), std::invalid_argument);
+  // A diverged model's NaN scores give an undefined AUROC, not a hang.
+  EXPECT_TRUE(std::isnan(roc_auc({0.1, std::nan(""), 0.3}, {true, false, true})));
 }

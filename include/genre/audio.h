@@ -101,7 +101,8 @@ class ChunkReader {
   explicit ChunkReader(const std::string& path, ChunkParams params = {},
                        int target_sr = kDefaultSampleRate);
   // Fills chunk (resized to the chunk length) and returns true; false when no window is left.
-  bool next(std::vector<float>& chunk, double* start_seconds = nullptr);
+  // `valid` receives how many samples are audio rather than zero padding.
+  bool next(std::vector<float>& chunk, double* start_seconds = nullptr, size_t* valid = nullptr);
   size_t chunk_samples() const { return chunk_len_; }
   size_t hop_samples() const { return hop_len_; }
 

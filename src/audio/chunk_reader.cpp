@@ -40,7 +40,7 @@ ChunkReader::ChunkReader(std::unique_ptr<AudioStream> stream, ChunkParams params
 ChunkReader::ChunkReader(const std::string& path, ChunkParams params, int target_sr)
     : ChunkReader(std::make_unique<AudioStream>(path, target_sr), params) {}
 
-bool ChunkReader::next(std::vector<float>& chunk, double* start_seconds) {
+bool ChunkReader::next(std::vector<float>& chunk, double* start_seconds, size_t* valid) {
   // Fill the buffer until it covers [next_start_, next_start_ + chunk_len_) or the stream ends.
   const int64_t need_end = next_start_ + int64_t(chunk_len_);
   while (!eof_ && buffer_start_ + int64_t(buffer_.size()) < need_end) {
@@ -54,6 +54,7 @@ bool ChunkReader::next(std::vector<float>& chunk, double* start_seconds) {
   const size_t n = size_t(std::min<int64_t>(available, int64_t(chunk_len_)));
   std::copy_n(buffer_.begin() + long(offset), n, chunk.begin());
   if (start_seconds) *start_seconds = double(next_start_) / stream_->sample_rate();
+  if (valid) *valid = n;
   emitted_ = true;
   next_start_ += int64_t(hop_len_);
   // Drop samples no later window needs.

@@ -14,5 +14,6 @@ void register_features(CLI::App& app);
 void register_models(CLI::App& app);  // models, summary
 void register_train(CLI::App& app);   // train, augment-preview
 void register_evaluate(CLI::App& app);
+void register_predict(CLI::App& app);
 
 }  // namespace genre::cli

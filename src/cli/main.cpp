@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version", "genre " GENRE_VERSION);
   app.require_subcommand(1);
   app.footer("Run 'genre <command> --help' for the options of a command.");
+  genre::cli::register_predict(app);
   genre::cli::register_features(app);
   genre::cli::register_train(app);
   genre::cli::register_evaluate(app);

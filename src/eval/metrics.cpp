@@ -11,6 +11,8 @@ namespace genre {
 
 double roc_auc(const std::vector<double>& scores, const std::vector<bool>& positive) {
   const size_t n = scores.size();
+  for (double s : scores)
+    if (std::isnan(s)) return std::numeric_limits<double>::quiet_NaN();  // undefined, as the ordering is
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });

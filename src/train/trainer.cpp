@@ -150,6 +150,12 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   // Data: song-level split, features (cached), in memory.
   FrontEndParams fp = o.frontend;
   fp.input = o.input.empty() ? find_model(o.model).inputs.front() : parse_input(o.input);
+  if (fs::is_regular_file(o.data) && fs::path(o.data).extension() == ".csv") {
+    // A features table holds table rows whatever the model's usual input is.
+    if (!o.input.empty() && fp.input != InputKind::Table)
+      throw std::invalid_argument("train: " + o.data + " is a features table: its input is 'table', not '" + o.input + "'");
+    fp.input = InputKind::Table;
+  }
   if (fp.input == InputKind::Table && fp.chunk_seconds == FrontEndParams{}.chunk_seconds &&
       fp.chunk_hop == FrontEndParams{}.chunk_hop) {
     fp.chunk_seconds = 30;  // table rows describe 30 s clips: on audio, 30 s windows every 15 s
@@ -284,6 +290,12 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       } else {
         logits = net->forward(x);
         loss = F::cross_entropy(logits, y, ce);
+      }
+      if (!std::isfinite(loss.item<double>())) {
+        if (!torch::isfinite(x).all().item<bool>())
+          throw std::runtime_error("epoch " + std::to_string(epoch) + ": a training batch holds non-finite features");
+        throw std::runtime_error("training diverged at epoch " + std::to_string(epoch) + " (the loss is " +
+                                 std::to_string(loss.item<double>()) + "): try a lower --lr");
       }
       optimizer->zero_grad();
       loss.backward();

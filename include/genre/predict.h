@@ -1,0 +1,54 @@
+// Classifying audio with a trained model: any format, any length. Files are streamed window by
+// window (the model's chunk length and hop, 4 s every 2 s by default), so memory does not grow with
+// the file; the clip's probabilities are the mean over windows, and the per-window probabilities
+// form the timeline. Shared by `genre predict` and `genre serve`.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "genre/audio.h"
+#include "genre/model_file.h"
+
+namespace genre {
+
+struct Prediction {
+  std::string source;
+  double duration = 0;                 // seconds of audio decoded
+  std::vector<double> probabilities;   // per label, mean over windows
+  struct Window {
+    double start = 0, end = 0;
+    std::vector<double> probabilities;
+  };
+  std::vector<Window> timeline;        // filled when asked for
+  std::string error;                   // non-empty: the file could not be classified
+};
+
+class Predictor {
+ public:
+  explicit Predictor(LoadedModel model);
+  const LoadedModel& model() const { return model_; }
+  const std::vector<std::string>& labels() const { return model_.labels; }
+
+  // Never throws for bad input: the error is in Prediction::error (naming the source).
+  Prediction predict_file(const std::string& path, bool timeline = false) const;
+  Prediction predict_memory(const void* data, size_t size, const std::string& name, bool timeline = false) const;
+
+  // The JSON of `genre predict --format json|jsonl` and of the server's /api/classify.
+  nlohmann::json to_json(const Prediction& p, size_t top_k = 3, bool timeline = false) const;
+  // A short description for /api/model and --help.
+  nlohmann::json describe() const;
+
+ private:
+  Prediction run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline) const;
+  LoadedModel model_;
+  FrontEnd frontend_;
+};
+
+// Where the bundled model is: $GENRE_MODEL, then models/genre-default.genre beside or above the
+// executable's folder, then in the source tree genre was built from. Empty if none exists.
+std::string default_model_path();
+
+}  // namespace genre

@@ -1,0 +1,131 @@
+// genre predict: classify files and folders (recursively) with a trained model.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <thread>
+
+#include "commands.h"
+#include "genre/files.h"
+#include "genre/parallel.h"
+#include "genre/predict.h"
+#include "progress.h"
+
+namespace genre::cli {
+namespace {
+
+struct PredictOptions {
+  std::vector<std::string> inputs;
+  std::string model, format = "text";
+  size_t top_k = 3, jobs = 1;
+  bool timeline = false;
+};
+
+std::string clock_time(double s) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%d:%04.1f", int(s) / 60, s - 60 * (int(s) / 60));
+  return b;
+}
+
+void print_text(const nlohmann::json& j, bool timeline) {
+  if (j.contains("error")) return;  // errors go to stderr
+  std::printf("%s (%.1f s):", j["file"].get<std::string>().c_str(), j["duration"].get<double>());
+  for (const auto& t : j["top"])
+    std::printf(" %s %.1f%%", t["genre"].get<std::string>().c_str(), 100 * t["probability"].get<double>());
+  std::printf("\n");
+  if (timeline)
+    for (const auto& w : j["timeline"])
+      std::printf("  %8s - %-8s %-10s %5.1f%%\n", clock_time(w["start"]).c_str(), clock_time(w["end"]).c_str(),
+                  w["genre"].get<std::string>().c_str(), 100 * w["probability"].get<double>());
+}
+
+void print_csv_header(size_t k) {
+  std::printf("file,duration");
+  for (size_t i = 1; i <= k; ++i) std::printf(",genre%zu,probability%zu", i, i);
+  std::printf(",error\n");
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+void print_csv(const nlohmann::json& j, size_t k) {
+  std::printf("%s,", csv_cell(j["file"]).c_str());
+  if (j.contains("error")) {
+    std::printf(",");
+    for (size_t i = 0; i < k; ++i) std::printf(",,");
+    std::printf("%s\n", csv_cell(j["error"]).c_str());
+    return;
+  }
+  std::printf("%.3f", j["duration"].get<double>());
+  for (size_t i = 0; i < k; ++i) {
+    if (i < j["top"].size())
+      std::printf(",%s,%.6f", j["top"][i]["genre"].get<std::string>().c_str(), j["top"][i]["probability"].get<double>());
+    else
+      std::printf(",,");
+  }
+  std::printf(",\n");
+}
+
+void run(const PredictOptions& o) {
+  const std::string model_path = o.model.empty() ? default_model_path() : o.model;
+  if (model_path.empty())
+    throw std::runtime_error("no model given and no bundled model found (models/genre-default.genre); use --model FILE");
+  Predictor predictor(load_model(model_path));
+  if (o.jobs > 1) at::set_num_threads(1);  // parallel files, one thread each
+  std::vector<std::string> missing;
+  const auto files = find_audio_files(o.inputs, &missing);
+  for (const auto& m : missing) std::fprintf(stderr, "genre: error: %s: no such file or directory\n", m.c_str());
+  size_t failed = missing.size();
+
+  if (o.format == "csv") print_csv_header(o.top_k);
+  if (o.format == "json") std::printf("[");
+  Progress progress(files.size(), "files");
+  size_t emitted = 0;
+  parallel_ordered(
+      files.size(), o.jobs,
+      [&](size_t i) { return predictor.to_json(predictor.predict_file(files[i].path, o.timeline), o.top_k, o.timeline); },
+      [&](size_t, nlohmann::json j) {
+        if (j.contains("error")) {
+          ++failed;
+          progress.message("genre: error: " + j["error"].get<std::string>());
+        }
+        if (o.format == "text") print_text(j, o.timeline);
+        else if (o.format == "csv") print_csv(j, o.top_k);
+        else if (o.format == "jsonl") std::printf("%s\n", j.dump().c_str());
+        else std::printf("%s\n%s", emitted ? "," : "", j.dump(2).c_str());
+        std::fflush(stdout);
+        ++emitted;
+        progress.advance();
+      });
+  progress.finish();
+  if (o.format == "json") std::printf("\n]\n");
+  if (failed) {
+    std::fprintf(stderr, "genre: %zu of %zu inputs could not be classified\n", failed, files.size() + missing.size());
+    exit_status = 1;
+  }
+  if (files.empty() && missing.empty()) {
+    std::fprintf(stderr, "genre: error: no audio files found in the given inputs\n");
+    exit_status = 1;
+  }
+}
+
+}  // namespace
+
+void register_predict(CLI::App& app) {
+  auto o = std::make_shared<PredictOptions>();
+  auto* cmd = app.add_subcommand("predict", "Classify audio files and folders (any format, any length)");
+  cmd->add_option("inputs", o->inputs, "Audio files or folders (walked recursively)")->required();
+  cmd->add_option("-m,--model", o->model, "Model file (default: the bundled models/genre-default.genre)");
+  cmd->add_option("-k,--top-k", o->top_k, "How many genres to show")->check(CLI::Range(1, 100))->capture_default_str();
+  cmd->add_option("-f,--format", o->format, "text, json (one array), jsonl (one object per line) or csv")
+      ->check(CLI::IsMember({"text", "json", "jsonl", "csv"}))
+      ->capture_default_str();
+  cmd->add_option("-j,--jobs", o->jobs, "Files classified in parallel")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--timeline", o->timeline, "Also give the genre of every window (chunk) of each file");
+  cmd->callback([o] { run(*o); });
+}
+
+}  // namespace genre::cli

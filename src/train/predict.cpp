@@ -1,0 +1,161 @@
+#include "genre/predict.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+
+#include "genre/gtzan_features.h"
+#include "genre/version.h"
+
+namespace fs = std::filesystem;
+
+namespace genre {
+
+Predictor::Predictor(LoadedModel model) : model_(std::move(model)), frontend_(model_.frontend) {
+  if (model_.frontend.input == InputKind::Image)
+    throw std::runtime_error(model_.path + ": this model classifies spectrogram images, not audio");
+  if (model_.frontend.input == InputKind::Table && model_.meta.contains("table_columns") &&
+      model_.meta["table_columns"].get<std::vector<std::string>>() != gtzan_feature_names())
+    throw std::runtime_error(model_.path + ": this table model's columns are not the 57 GTZAN features, so it cannot be applied to audio");
+}
+
+Prediction Predictor::predict_file(const std::string& path, bool timeline) const {
+  try {
+    return run(std::make_unique<AudioStream>(path, model_.frontend.sample_rate), path, timeline);
+  } catch (const std::exception& e) {
+    Prediction p;
+    p.source = path;
+    p.error = e.what();
+    return p;
+  }
+}
+
+Prediction Predictor::predict_memory(const void* data, size_t size, const std::string& name, bool timeline) const {
+  try {
+    return run(std::make_unique<AudioStream>(data, size, model_.frontend.sample_rate, name), name, timeline);
+  } catch (const std::exception& e) {
+    Prediction p;
+    p.source = name;
+    p.error = e.what();
+    return p;
+  }
+}
+
+Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline) const {
+  torch::NoGradGuard no_grad;
+  const auto& fp = model_.frontend;
+  ChunkParams cp;
+  cp.chunk_seconds = fp.chunk_seconds;
+  cp.hop_seconds = fp.chunk_hop;
+  ChunkReader reader(std::move(stream), cp);
+  const Shape shape = frontend_.shape();
+  const size_t k = model_.labels.size(), batch_max = 8;
+  Prediction pred;
+  pred.source = source;
+  pred.probabilities.assign(k, 0.0);
+  std::vector<float> chunk, batch;
+  std::vector<double> starts;
+  size_t windows = 0;
+  double audio_end = 0;
+  auto flush = [&] {
+    if (starts.empty()) return;
+    const int64_t n = int64_t(starts.size());
+    torch::Tensor x = torch::from_blob(batch.data(), {n, shape.c, shape.h, shape.w}, torch::kFloat32);
+    torch::Tensor p = torch::softmax(model_.net->forward(x), 1).to(torch::kFloat64).contiguous();
+    const double* d = p.data_ptr<double>();
+    for (int64_t i = 0; i < n; ++i) {
+      for (size_t c = 0; c < k; ++c) pred.probabilities[c] += d[i * int64_t(k) + int64_t(c)];
+      if (timeline)
+        pred.timeline.push_back({starts[size_t(i)], std::min(starts[size_t(i)] + fp.chunk_seconds, audio_end),
+                                 std::vector<double>(d + i * int64_t(k), d + (i + 1) * int64_t(k))});
+    }
+    windows += size_t(n);
+    starts.clear();
+    batch.clear();
+  };
+  double start = 0;
+  size_t valid = 0;
+  while (reader.next(chunk, &start, &valid)) {
+    audio_end = std::max(audio_end, start + double(valid) / fp.sample_rate);
+    batch.resize(batch.size() + size_t(shape.size()));
+    float* out = batch.data() + batch.size() - size_t(shape.size());
+    if (fp.input == InputKind::Table && valid < chunk.size()) {
+      // Feature rows describe real audio: a short clip's row comes from its samples, not the padding.
+      std::vector<float> real(chunk.begin(), chunk.begin() + long(valid));
+      frontend_.chunk(real, out);
+    } else {
+      frontend_.chunk(chunk, out);
+    }
+    starts.push_back(start);
+    if (starts.size() == batch_max) flush();
+  }
+  flush();
+  if (windows == 0) throw AudioError(source, "no audio to classify");
+  for (double& v : pred.probabilities) v /= double(windows);
+  pred.duration = audio_end;
+  return pred;
+}
+
+nlohmann::json Predictor::to_json(const Prediction& p, size_t top_k, bool timeline) const {
+  nlohmann::json j = {{"file", p.source}};
+  if (!p.error.empty()) {
+    j["error"] = p.error;
+    return j;
+  }
+  std::vector<size_t> order(p.probabilities.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p.probabilities[a] > p.probabilities[b]; });
+  nlohmann::json top = nlohmann::json::array();
+  for (size_t i = 0; i < std::min(top_k, order.size()); ++i)
+    top.push_back({{"genre", model_.labels[order[i]]}, {"probability", p.probabilities[order[i]]}});
+  nlohmann::json all = nlohmann::json::object();
+  for (size_t c = 0; c < p.probabilities.size(); ++c) all[model_.labels[c]] = p.probabilities[c];
+  j["duration"] = p.duration;
+  j["genre"] = model_.labels[order.front()];
+  j["top"] = top;
+  j["probabilities"] = all;
+  if (timeline) {
+    nlohmann::json tl = nlohmann::json::array();
+    for (const auto& w : p.timeline) {
+      const size_t best = size_t(std::max_element(w.probabilities.begin(), w.probabilities.end()) - w.probabilities.begin());
+      tl.push_back({{"start", w.start}, {"end", w.end}, {"genre", model_.labels[best]},
+                    {"probability", w.probabilities[best]}, {"probabilities", w.probabilities}});
+    }
+    j["timeline"] = tl;
+  }
+  return j;
+}
+
+nlohmann::json Predictor::describe() const {
+  nlohmann::json j = {{"path", model_.path},
+                      {"arch", model_.config.arch},
+                      {"input", input_name(model_.frontend.input)},
+                      {"labels", model_.labels},
+                      {"frontend", model_.meta.at("frontend")},
+                      {"parameters", count_parameters(*model_.net)}};
+  for (const char* key : {"split", "metrics", "training", "description"})
+    if (model_.meta.contains(key)) j[key] = model_.meta[key];
+  return j;
+}
+
+std::string default_model_path() {
+  if (const char* env = std::getenv("GENRE_MODEL")) return env;
+  std::vector<fs::path> candidates;
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    const fs::path dir = fs::path(std::string(exe, size_t(n))).parent_path();
+    candidates = {dir / "models", dir.parent_path() / "models", dir.parent_path() / "share" / "genre" / "models"};
+  }
+  candidates.push_back(fs::path(GENRE_SOURCE_TREE) / "models");
+  for (const auto& c : candidates) {
+    const fs::path p = c / "genre-default.genre";
+    if (fs::is_regular_file(p)) return p.string();
+  }
+  return "";
+}
+
+}  // namespace genre
