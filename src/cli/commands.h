@@ -15,5 +15,6 @@ void register_models(CLI::App& app);  // models, summary
 void register_train(CLI::App& app);   // train, augment-preview
 void register_evaluate(CLI::App& app);
 void register_predict(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace genre::cli

@@ -1,0 +1,27 @@
+// genre serve: the web app and JSON API.
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "genre/server.h"
+
+namespace genre::cli {
+
+void register_serve(CLI::App& app) {
+  auto o = std::make_shared<ServerOptions>();
+  auto model = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("serve", "Serve a web page and a JSON API that classify uploaded songs");
+  cmd->add_option("-m,--model", *model, "Model file (default: the bundled models/genre-default.genre)");
+  cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", o->port, "Port (0: any free port)")->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Request threads (0: max(2, cores))")->capture_default_str();
+  cmd->add_option("--max-upload-mb", o->max_upload_mb, "Largest accepted upload")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->callback([o, model] {
+    const std::string path = model->empty() ? default_model_path() : *model;
+    if (path.empty()) throw std::runtime_error("no model given and no bundled model found; use --model FILE");
+    at::set_num_threads(1);  // one request per thread
+    Predictor predictor(load_model(path));
+    exit_status = serve(*o, predictor);
+  });
+}
+
+}  // namespace genre::cli
