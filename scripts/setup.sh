@@ -13,7 +13,10 @@ packages=(
   libfftw3-dev          # FFTs for the feature front end
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libpng-dev
   libgtest-dev libbenchmark-dev
+  chromium              # the real-browser test of genre serve (driven by playwright-core from npm)
 )
+# Node.js for that test: Debian's, unless a node is already installed.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 if [[ "${1:-}" == "--python" ]]; then
   packages+=(python3-torch python3-torchaudio python3-numpy python3-scipy python3-sklearn python3-soundfile)
 fi
