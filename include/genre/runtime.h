@@ -3,10 +3,13 @@
 
 namespace genre {
 
-// Keeps freed heap memory for reuse instead of returning it to the kernel after each file:
+// Batch: keeps freed heap memory for reuse instead of returning it to the kernel after each file:
 // analysing a clip allocates the same few megabyte-sized buffers every time, and with glibc's
 // defaults each of them is mmap'ed, page-faulted in and unmapped again (about 10% of the time of a
 // feature row). Peak memory is unchanged; memory is held at its peak between files.
-void configure_allocator();
+// Server: the opposite trade for a long-running process with a memory budget: at most two malloc
+// arenas, and freed memory goes back to the kernel.
+enum class AllocatorUse { Batch, Server };
+void configure_allocator(AllocatorUse use = AllocatorUse::Batch);
 
 }  // namespace genre

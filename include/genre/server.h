@@ -21,6 +21,7 @@ struct ServerOptions {
   int port = 8080;          // 0: any free port (printed)
   size_t threads = 0;       // 0: max(2, cores)
   int max_upload_mb = 64;
+  size_t max_inflight = 0;  // classifications at once (others wait); 0: the number of cores
   std::function<void()> on_listening;
 };
 

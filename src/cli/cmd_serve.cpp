@@ -14,6 +14,8 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", o->port, "Port (0: any free port)")->check(CLI::Range(0, 65535))->capture_default_str();
   cmd->add_option("--threads", o->threads, "Request threads (0: max(2, cores))")->capture_default_str();
+  cmd->add_option("--max-inflight", o->max_inflight, "Classifications at once, others wait (0: the number of cores)")
+      ->capture_default_str();
   cmd->add_option("--max-upload-mb", o->max_upload_mb, "Largest accepted upload")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([o, model] {
     const std::string path = model->empty() ? default_model_path() : *model;

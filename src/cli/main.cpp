@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.h"
 #include "genre/runtime.h"
@@ -13,7 +14,6 @@ int exit_status = 0;
 }
 
 int main(int argc, char** argv) {
-  genre::configure_allocator();
   CLI::App app{"genre " GENRE_VERSION " - music genre classification from audio (GTZAN-style, librosa-exact features)",
                "genre"};
   app.set_version_flag("-V,--version", "genre " GENRE_VERSION);
@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   genre::cli::register_train(app);
   genre::cli::register_evaluate(app);
   genre::cli::register_models(app);
+  // Batch commands keep freed memory for reuse; the server sets its own policy (genre/runtime.h).
+  genre::configure_allocator(argc > 1 && std::string(argv[1]) == "serve" ? genre::AllocatorUse::Server
+                                                                          : genre::AllocatorUse::Batch);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <thread>
 
@@ -69,11 +71,34 @@ std::pair<std::string, double> spectrogram_png(const std::string& body, const st
 
 }  // namespace
 
+// At most `limit` holders at a time: bounds the memory of concurrent classifications (each holds
+// a clip's spectrograms) without refusing requests; waiting ones are served in turn.
+class Gate {
+ public:
+  explicit Gate(size_t limit) : free_(limit) {}
+  void enter() {
+    std::unique_lock<std::mutex> lock(m_);
+    cv_.wait(lock, [&] { return free_ > 0; });
+    --free_;
+  }
+  void leave() {
+    std::lock_guard<std::mutex> lock(m_);
+    ++free_;
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  size_t free_;
+};
+
 int serve(const ServerOptions& o, const Predictor& predictor) {
   httplib::Server svr;
   const size_t threads = o.threads ? o.threads : std::max(2u, std::thread::hardware_concurrency());
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_payload_max_length(size_t(o.max_upload_mb) * 1024 * 1024);
+  Gate gate(o.max_inflight ? o.max_inflight : std::max(1u, std::thread::hardware_concurrency()));
 
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(detail::kIndexHtml, "text/html; charset=utf-8");
@@ -93,7 +118,15 @@ int serve(const ServerOptions& o, const Predictor& predictor) {
     if (body->empty()) return send_error(res, 400, "empty upload: send the audio as the body or as the form field 'file'");
     const bool timeline = req.get_param_value("timeline") == "1";
     const size_t top_k = req.has_param("top_k") ? size_t(std::max(1, std::atoi(req.get_param_value("top_k").c_str()))) : 3;
-    Prediction p = predictor.predict_memory(body->data(), body->size(), name, timeline);
+    gate.enter();
+    Prediction p;
+    try {
+      p = predictor.predict_memory(body->data(), body->size(), name, timeline);
+    } catch (...) {
+      gate.leave();
+      throw;
+    }
+    gate.leave();
     if (!p.error.empty()) {
       // Nothing decodable at all is the wrong media type; decodable but unusable audio is unprocessable.
       const bool undecodable = p.error.find("cannot decode") != std::string::npos ||

@@ -8,8 +8,14 @@
 
 namespace genre {
 
-void configure_allocator() {
+void configure_allocator(AllocatorUse use) {
 #if defined(__GLIBC__)
+  if (use == AllocatorUse::Server) {
+    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    return;
+  }
   // Blocks below 32 MB (glibc's largest allowed threshold; a 30 s clip's biggest buffer is 11 MB)
   // come from the heap, which is not trimmed back while less than 512 MB of it is free.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
