@@ -41,6 +41,8 @@ class ClassifierImpl : public torch::nn::Module {
   void add(const std::string& name, M module) {
     stages_.push_back({name, torch::nn::AnyModule(register_module(name, module))});
   }
+  // The usual head: [global average pooling], flatten, [dense `hidden` + ReLU], dropout, classifier.
+  void add_head(int64_t features, int64_t hidden = 0, bool global_pool = true);
   ModelConfig cfg_;
 
  private:

@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "genre/model.h"
+#include "layers.h"
 
 namespace genre {
 
@@ -14,6 +15,18 @@ void ClassifierImpl::set_input_stats(const torch::Tensor& mean, const torch::Ten
   torch::NoGradGuard g;
   mean_.copy_(mean.reshape({1, cfg_.input.c, 1, 1}));
   std_.copy_(std.reshape({1, cfg_.input.c, 1, 1}).clamp_min(1e-6));
+}
+
+void ClassifierImpl::add_head(int64_t features, int64_t hidden, bool global_pool) {
+  if (global_pool) add("gap", layers::global_pool());
+  add("flatten", layers::flatten());
+  if (hidden > 0) {
+    add("dense", torch::nn::Linear(features, hidden));
+    add("relu", layers::relu());
+    features = hidden;
+  }
+  add("dropout", layers::dropout(cfg_.dropout));
+  add("classifier", torch::nn::Linear(features, cfg_.n_classes));
 }
 
 torch::Tensor ClassifierImpl::forward(torch::Tensor x) {

@@ -19,12 +19,7 @@ struct Cnn3Impl : ClassifierImpl {
       add("block" + std::to_string(b++), block);
       in = out;
     }
-    add("gap", global_pool());
-    add("flatten", flatten());
-    add("dense", nn::Linear(128, 64));
-    add("relu", relu());
-    add("dropout", dropout(c.dropout));
-    add("classifier", nn::Linear(64, c.n_classes));
+    add_head(128, 64);
   }
 };
 TORCH_MODULE(Cnn3);

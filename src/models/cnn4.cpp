@@ -15,10 +15,7 @@ struct Cnn4Impl : ClassifierImpl {
     add("conv3", conv_block(64, 128, batch_norm));
     add("conv4", conv_block(128, 256, batch_norm));
     add("pool4", max_pool());
-    add("gap", global_pool());
-    add("flatten", flatten());
-    add("dropout", dropout(c.dropout));
-    add("classifier", nn::Linear(256, c.n_classes));
+    add_head(256);
   }
 };
 TORCH_MODULE(Cnn4);

@@ -19,11 +19,7 @@ struct CnnLargeImpl : ClassifierImpl {
       in = out;
     }
     add("pool", nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({2, 2})));
-    add("flatten", flatten());
-    add("dense", nn::Linear(512 * 4, 2048));
-    add("relu", relu());
-    add("dropout", dropout(c.dropout));
-    add("classifier", nn::Linear(2048, c.n_classes));
+    add_head(512 * 4, 2048, false);
   }
 };
 TORCH_MODULE(CnnLarge);

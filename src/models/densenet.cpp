@@ -48,10 +48,7 @@ struct DenseNetImpl : ClassifierImpl {
       }
     }
     add("norm", layers::Stack(nn::BatchNorm2d(ch), layers::relu()));
-    add("gap", layers::global_pool());
-    add("flatten", layers::flatten());
-    add("dropout", layers::dropout(c.dropout));
-    add("classifier", nn::Linear(ch, c.n_classes));
+    add_head(ch);
   }
 };
 TORCH_MODULE(DenseNet);

@@ -46,10 +46,7 @@ struct MobileNetV2Impl : ClassifierImpl {
       add("stage" + std::to_string(i++), stage);
     }
     add("head", conv_bn_relu6(in, 1280, 1, 1));
-    add("gap", layers::global_pool());
-    add("flatten", layers::flatten());
-    add("dropout", layers::dropout(c.dropout));
-    add("classifier", nn::Linear(1280, c.n_classes));
+    add_head(1280);
   }
 };
 TORCH_MODULE(MobileNetV2);

@@ -36,10 +36,7 @@ struct ResNet18Impl : ClassifierImpl {
       add("layer" + std::to_string(i++), layers::Stack(BasicBlock(in, out, stride), BasicBlock(out, out, 1)));
       in = out;
     }
-    add("gap", layers::global_pool());
-    add("flatten", layers::flatten());
-    add("dropout", layers::dropout(c.dropout));
-    add("classifier", nn::Linear(512, c.n_classes));
+    add_head(512);
   }
 };
 TORCH_MODULE(ResNet18);

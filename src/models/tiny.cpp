@@ -17,10 +17,7 @@ struct TinyImpl : ClassifierImpl {
       add("block" + std::to_string(b++), block);
       in = out;
     }
-    add("gap", global_pool());
-    add("flatten", flatten());
-    add("dropout", dropout(c.dropout));
-    add("classifier", nn::Linear(16, c.n_classes));
+    add_head(16);
   }
 };
 TORCH_MODULE(Tiny);

@@ -22,12 +22,7 @@ struct Vgg16Impl : ClassifierImpl {
       block->push_back(max_pool());
       add("block" + std::to_string(b++), block);
     }
-    add("gap", global_pool());
-    add("flatten", flatten());
-    add("dense", nn::Linear(512, 256));
-    add("relu", relu());
-    add("dropout", dropout(c.dropout));
-    add("classifier", nn::Linear(256, c.n_classes));
+    add_head(512, 256);
   }
 };
 TORCH_MODULE(Vgg16);
