@@ -179,8 +179,9 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       obs.message("skipped (unreadable): " + f);
       result.skipped.push_back(f);
     }
-  obs.message("features: " + std::to_string(train_report.files + valid_report.files) + " files in " +
-              std::to_string(int(train_report.seconds + valid_report.seconds)) + " s (" +
+  char took[32];
+  std::snprintf(took, sizeof took, "%.2f", train_report.seconds + valid_report.seconds);
+  obs.message("features: " + std::to_string(train_report.files + valid_report.files) + " files in " + took + " s (" +
               std::to_string(train_report.cache_hits + valid_report.cache_hits) + " from the cache)");
   if (train_set.count() == 0) throw std::runtime_error("train: the split '" + o.split + "' leaves no training examples");
   const bool has_valid = valid_set.count() > 0;
