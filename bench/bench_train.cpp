@@ -1,16 +1,19 @@
 // Time per epoch of genre's training step (forward, cross-entropy, backward, Adam step) for a
-// registry model on random data; bench/train_speed.py runs it beside PyTorch in Python.
+// registry model on random data, with the process set up as `genre train` sets it (the allocator
+// keeps freed memory: see genre/runtime.h); bench/train_speed.py runs it beside PyTorch in Python.
 // Usage: bench_train MODEL EXAMPLES BATCH THREADS EPOCHS
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 #include "genre/model.h"
+#include "genre/runtime.h"
 
 int main(int argc, char** argv) {
   const std::string model = argc > 1 ? argv[1] : "cnn3";
   const int64_t n = argc > 2 ? std::atoll(argv[2]) : 256, batch = argc > 3 ? std::atoll(argv[3]) : 32;
   const int threads = argc > 4 ? std::atoi(argv[4]) : 2, epochs = argc > 5 ? std::atoi(argv[5]) : 3;
+  genre::configure_allocator(genre::AllocatorUse::Batch);  // as `genre train` runs
   at::set_num_threads(threads);
   torch::manual_seed(0);
   genre::ModelConfig cfg{model, {1, 128, 173}, 10, 0.3};
