@@ -11,6 +11,7 @@ packages=(
   libsndfile1-dev       # decoding: wav au flac ogg opus mp3
   libsoxr-dev           # resampling (soxr_hq, as librosa)
   libfftw3-dev          # FFTs for the feature front end
+  libxgboost-dev        # gradient-boosted trees on feature tables (genre train --model xgboost)
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libpng-dev
   libgtest-dev libbenchmark-dev
   chromium              # the real-browser test of genre serve (driven by playwright-core from npm)

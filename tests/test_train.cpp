@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <random>
 #include <sstream>
 #include <fstream>
 
@@ -150,4 +151,42 @@ TEST(Train, EvaluateCommandWritesReports) {
                            " --cache none > " + dir.file("eval2.txt") + " 2>&1";
   EXPECT_NE(WEXITSTATUS(std::system(cmd2.c_str())), 0);
   EXPECT_NE(read_file(dir.file("eval2.txt")).find("--part valid"), std::string::npos);
+}
+
+TEST(Train, XgboostOnAFeaturesTable) {
+  TempDir dir;
+  // Three classes separated by the first two of five features; songs of three 3-second segments each.
+  std::ofstream csv(dir.file("t.csv"));
+  csv << "filename,length,f1,f2,f3,f4,f5,label\n";
+  std::mt19937 g(3);
+  std::normal_distribution<float> n(0.f, 0.3f);
+  const char* labels[] = {"a", "b", "c"};
+  for (int song = 0; song < 60; ++song)
+    for (int seg = 0; seg < 3; ++seg) {
+      const int c = song % 3;
+      csv << labels[c] << "." << 10000 + song << "." << seg << ".wav,66150," << (c == 1 ? 2.f : 0.f) + n(g) << ","
+          << (c == 2 ? 2.f : 0.f) + n(g) << "," << n(g) << "," << n(g) << "," << n(g) << "," << labels[c] << "\n";
+    }
+  csv.close();
+  TrainOptions o;
+  o.data = dir.file("t.csv");
+  o.out = dir.file("xgb");
+  o.model = "xgboost";
+  o.split = "stratified:70/30/0";
+  o.epochs = 40;
+  o.threads = 1;
+  o.cache_dir = "none";
+  TrainResult r = train(o);
+  EXPECT_EQ(r.train_clips + r.valid_clips, 60u);  // segments stay with their song
+  EXPECT_GT(r.valid_clip.accuracy, 0.9);
+  LoadedModel m = load_model(r.model_path);
+  ASSERT_TRUE(m.xgb);
+  EXPECT_EQ(m.config.arch, "xgboost");
+  EXPECT_EQ(m.labels, (std::vector<std::string>{"a", "b", "c"}));
+  const float row[5] = {2.f, 0.f, 0.f, 0.f, 0.f};  // class b
+  auto p = m.probabilities(row, 1);
+  EXPECT_EQ(p.argmax(1).item<int64_t>(), 1);
+  EXPECT_NEAR(p.sum().item<double>(), 1.0, 1e-5);
+  o.input = "mel";
+  EXPECT_THROW(train(o), std::invalid_argument);
 }

@@ -10,6 +10,7 @@
 
 #include "genre/frontend.h"
 #include "genre/model.h"
+#include "genre/xgboost_model.h"
 
 namespace genre {
 
@@ -23,8 +24,13 @@ struct LoadedModel {
   ModelConfig config;
   FrontEndParams frontend;
   std::vector<std::string> labels;
-  Classifier net;
+  Classifier net;                    // a torch model, or
+  std::shared_ptr<XgbModel> xgb;     // gradient-boosted trees (arch "xgboost")
   std::string path;
+
+  // Class probabilities of n examples (n x labels, float64), whichever kind of model this is.
+  torch::Tensor probabilities(const float* x, int64_t n) const;
+  int64_t parameters() const;  // trainable parameters; trees: the number of boosting rounds
 
   // Class probabilities of each chunk (count x labels), in evaluation mode, in batches.
   std::vector<std::vector<double>> predict_chunks(const ClipFeatures& f, size_t batch_size = 32) const;
@@ -34,6 +40,7 @@ struct LoadedModel {
 
 // meta must hold at least "labels" and "frontend"; "arch" and "model_config" are filled in.
 void save_model(const std::string& path, ClassifierImpl& net, nlohmann::json meta);
+void save_model(const std::string& path, const XgbModel& trees, const ModelConfig& config, nlohmann::json meta);
 // Throws std::runtime_error naming the file when it is missing, not a genre model, or damaged.
 LoadedModel load_model(const std::string& path);
 

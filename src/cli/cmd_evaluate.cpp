@@ -67,7 +67,7 @@ void run(const EvaluateOptions& o) {
   if (set.count() == 0)
     throw std::runtime_error("the '" + o.part + "' part of split '" + split + "' has no readable items in " + data +
                              (o.part == "test" ? " (try --part valid)" : ""));
-  Evaluation e = evaluate_examples(*m.net, set, m.labels);
+  Evaluation e = evaluate_examples([&](const float* x, int64_t n) { return m.probabilities(x, n); }, set, m.labels);
   nlohmann::json context = {{"model", o.model}, {"arch", m.config.arch},  {"input", input_name(input)},
                             {"data", data},     {"split", split},         {"seed", seed},
                             {"part", o.part},   {"clips", set.clips.size()}, {"chunks", set.count()}};

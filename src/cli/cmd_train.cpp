@@ -72,7 +72,10 @@ void run_train(TrainOptions o) {
   std::printf("model:       %s\n", r.model_path.c_str());
   std::printf("data:        %zu training clips (%zu chunks), %zu validation clips (%zu chunks); split %s\n", r.train_clips,
               r.train_chunks, r.valid_clips, r.valid_chunks, o.split.c_str());
-  std::printf("parameters:  %lld trainable\n", static_cast<long long>(r.parameters));
+  if (o.model == "xgboost")
+    std::printf("trees:       %lld boosting rounds kept\n", static_cast<long long>(r.parameters));
+  else
+    std::printf("parameters:  %lld trainable\n", static_cast<long long>(r.parameters));
   std::printf("time:        %.1f s, %.1f s per epoch, %zu epochs, best epoch %d\n", r.seconds, r.seconds_per_epoch,
               r.history.size(), r.best_epoch);
   if (r.valid_clip.n > 0)

@@ -13,22 +13,32 @@ Evaluation evaluate_examples(ClassifierImpl& net, const ExampleSet& set, const s
   torch::NoGradGuard no_grad;
   const bool was_training = net.is_training();
   net.eval();
-  const size_t k = labels.size();
   const auto& s = set.shape;
+  Evaluation e = evaluate_examples(
+      [&](const float* x, int64_t n) {
+        torch::Tensor in = torch::from_blob(const_cast<float*>(x), {n, s.c, s.h, s.w}, torch::kFloat32);
+        return torch::softmax(net.forward(in), 1).to(torch::kFloat64).contiguous();
+      },
+      set, labels, batch_size);
+  if (was_training) net.train();
+  return e;
+}
+
+Evaluation evaluate_examples(const ProbabilityFn& probabilities, const ExampleSet& set,
+                             const std::vector<std::string>& labels, size_t batch_size) {
+  const size_t k = labels.size();
   std::vector<std::vector<double>> chunk_probs;
   chunk_probs.reserve(set.count());
-  double loss = 0;
+  double loss = 0;  // cross-entropy, from the probabilities
   for (size_t start = 0; start < set.count(); start += batch_size) {
     const int64_t n = int64_t(std::min(batch_size, set.count() - start));
-    torch::Tensor x = torch::from_blob(const_cast<float*>(set.example(start)), {n, s.c, s.h, s.w}, torch::kFloat32);
-    torch::Tensor y = torch::from_blob(const_cast<int*>(set.label.data() + start), {n}, torch::kInt32).to(torch::kInt64);
-    torch::Tensor logits = net.forward(x);
-    loss += torch::nn::functional::cross_entropy(logits, y).item<double>() * double(n);
-    torch::Tensor p = torch::softmax(logits, 1).to(torch::kFloat64).contiguous();
+    torch::Tensor p = probabilities(set.example(start), n);
     const double* d = p.data_ptr<double>();
-    for (int64_t i = 0; i < n; ++i) chunk_probs.emplace_back(d + i * int64_t(k), d + (i + 1) * int64_t(k));
+    for (int64_t i = 0; i < n; ++i) {
+      chunk_probs.emplace_back(d + i * int64_t(k), d + (i + 1) * int64_t(k));
+      loss -= std::log(std::max(1e-15, chunk_probs.back()[size_t(set.label[start + size_t(i)])]));
+    }
   }
-  if (was_training) net.train();
   Evaluation e;
   e.loss = set.count() ? loss / double(set.count()) : 0.0;
   e.chunk = compute_metrics(set.label, chunk_probs, labels);

@@ -50,20 +50,48 @@ ModelConfig model_config_from_json(const nlohmann::json& j) {
   return c;
 }
 
-void save_model(const std::string& path, ClassifierImpl& net, nlohmann::json meta) {
+namespace {
+void write_archive(const std::string& path, torch::serialize::OutputArchive& archive, nlohmann::json meta,
+                   const ModelConfig& config) {
   meta["format"] = "genre-model";
   meta["format_version"] = kFormatVersion;
   meta["genre_version"] = GENRE_VERSION;
-  meta["arch"] = net.config().arch;
-  meta["model_config"] = to_json(net.config());
-  torch::serialize::OutputArchive archive;
-  net.save(archive);
+  meta["arch"] = config.arch;
+  meta["model_config"] = to_json(config);
   archive.write(kMetaKey, c10::IValue(meta.dump()));
   // Write to a temporary name and rename: a crash never leaves a half-written model.
   const std::string tmp = path + ".tmp";
   archive.save_to(tmp);
   std::filesystem::rename(tmp, path);
 }
+}  // namespace
+
+void save_model(const std::string& path, ClassifierImpl& net, nlohmann::json meta) {
+  torch::serialize::OutputArchive archive;
+  net.save(archive);
+  write_archive(path, archive, std::move(meta), net.config());
+}
+
+void save_model(const std::string& path, const XgbModel& trees, const ModelConfig& config, nlohmann::json meta) {
+  torch::serialize::OutputArchive archive;
+  const auto& b = trees.bytes();
+  archive.write("xgboost_model", torch::from_blob(const_cast<uint8_t*>(b.data()), {int64_t(b.size())}, torch::kUInt8).clone());
+  meta["xgboost_best_round"] = trees.best_round();
+  write_archive(path, archive, std::move(meta), config);
+}
+
+torch::Tensor LoadedModel::probabilities(const float* x, int64_t n) const {
+  torch::NoGradGuard no_grad;
+  const auto& s = config.input;
+  if (xgb) {
+    auto p = xgb->predict(x, size_t(n), size_t(s.size()));
+    return torch::from_blob(p.data(), {n, int64_t(labels.size())}, torch::kFloat32).to(torch::kFloat64);
+  }
+  torch::Tensor in = torch::from_blob(const_cast<float*>(x), {n, s.c, s.h, s.w}, torch::kFloat32);
+  return torch::softmax(net->forward(in), 1).to(torch::kFloat64).contiguous();
+}
+
+int64_t LoadedModel::parameters() const { return xgb ? int64_t(xgb->best_round()) : count_parameters(*net); }
 
 LoadedModel load_model(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such model file");
@@ -84,8 +112,16 @@ LoadedModel load_model(const std::string& path) {
   m.config = model_config_from_json(m.meta.at("model_config"));
   m.frontend = frontend_from_json(m.meta.at("frontend"));
   m.labels = m.meta.at("labels").get<std::vector<std::string>>();
-  m.net = create_model(m.config);
   try {
+    if (m.config.arch == "xgboost") {
+      torch::Tensor bytes;
+      archive.read("xgboost_model", bytes);
+      bytes = bytes.contiguous();
+      const uint8_t* d = bytes.data_ptr<uint8_t>();
+      m.xgb = std::make_shared<XgbModel>(XgbModel::load(std::vector<uint8_t>(d, d + bytes.numel()), m.labels.size()));
+      return m;
+    }
+    m.net = create_model(m.config);
     m.net->load(archive);
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": damaged model parameters (" + std::string(e.what_without_backtrace()) + ")");
@@ -95,13 +131,10 @@ LoadedModel load_model(const std::string& path) {
 }
 
 std::vector<std::vector<double>> LoadedModel::predict_chunks(const ClipFeatures& f, size_t batch_size) const {
-  torch::NoGradGuard no_grad;
   std::vector<std::vector<double>> out;
-  const auto& s = f.shape;
   for (size_t start = 0; start < f.count; start += batch_size) {
     const int64_t n = int64_t(std::min(batch_size, f.count - start));
-    torch::Tensor x = torch::from_blob(const_cast<float*>(f.chunk(start)), {n, s.c, s.h, s.w}, torch::kFloat32);
-    torch::Tensor p = torch::softmax(net->forward(x), 1).to(torch::kFloat64).contiguous();
+    torch::Tensor p = probabilities(f.chunk(start), n);
     const double* d = p.data_ptr<double>();
     for (int64_t i = 0; i < n; ++i) out.emplace_back(d + i * p.size(1), d + (i + 1) * p.size(1));
   }

@@ -63,8 +63,7 @@ Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string
   auto flush = [&] {
     if (starts.empty()) return;
     const int64_t n = int64_t(starts.size());
-    torch::Tensor x = torch::from_blob(batch.data(), {n, shape.c, shape.h, shape.w}, torch::kFloat32);
-    torch::Tensor p = torch::softmax(model_.net->forward(x), 1).to(torch::kFloat64).contiguous();
+    torch::Tensor p = model_.probabilities(batch.data(), n);
     const double* d = p.data_ptr<double>();
     for (int64_t i = 0; i < n; ++i) {
       for (size_t c = 0; c < k; ++c) pred.probabilities[c] += d[i * int64_t(k) + int64_t(c)];
@@ -135,7 +134,7 @@ nlohmann::json Predictor::describe() const {
                       {"input", input_name(model_.frontend.input)},
                       {"labels", model_.labels},
                       {"frontend", model_.meta.at("frontend")},
-                      {"parameters", count_parameters(*model_.net)}};
+                      {"parameters", model_.parameters()}};
   for (const char* key : {"split", "metrics", "training", "description"})
     if (model_.meta.contains(key)) j[key] = model_.meta[key];
   return j;

@@ -12,6 +12,8 @@
 #include "genre/evaluate.h"
 #include "genre/examples.h"
 #include "genre/feature_cache.h"
+#include "genre/gtzan_features.h"
+#include "genre/xgboost_model.h"
 #include "genre/model_file.h"
 #include "genre/plot.h"
 #include "genre/splits.h"
@@ -149,7 +151,10 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
 
   // Data: song-level split, features (cached), in memory.
   FrontEndParams fp = o.frontend;
-  fp.input = o.input.empty() ? find_model(o.model).inputs.front() : parse_input(o.input);
+  const bool trees = o.model == "xgboost";
+  fp.input = !o.input.empty() ? parse_input(o.input) : trees ? InputKind::Table : find_model(o.model).inputs.front();
+  if (trees && fp.input != InputKind::Table)
+    throw std::invalid_argument("train: xgboost takes feature rows: use a features .csv or --input table");
   if (fs::is_regular_file(o.data) && fs::path(o.data).extension() == ".csv") {
     // A features table holds table rows whatever the model's usual input is.
     if (!o.input.empty() && fp.input != InputKind::Table)
@@ -190,6 +195,63 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   result.valid_clips = valid_set.clips.size();
   result.valid_chunks = valid_set.count();
 
+  nlohmann::json meta = {
+      {"labels", ds.labels},
+      {"frontend", to_json(fp)},
+      {"split", {{"spec", o.split}, {"seed", o.seed}}},
+      {"data", fs::absolute(o.data).string()},
+  };
+  if (kind == SourceKind::Table) meta["table_columns"] = ds.columns;
+  else if (fp.input == InputKind::Table) meta["table_columns"] = gtzan_feature_names();
+  const std::string model_path = (fs::path(o.out) / "model.genre").string();
+
+  if (trees) {
+    // Gradient-boosted trees: rounds play the part of epochs in the log and the curves.
+    XgbParams xp;
+    xp.rounds = o.epochs;
+    xp.patience = o.patience;
+    xp.seed = o.seed;
+    xp.threads = threads;
+    const auto t_fit = Clock::now();
+    XgbModel model = XgbModel::train(train_set.data, train_set.label, size_t(train_set.shape.size()), ds.labels.size(),
+                                     valid_set.data, valid_set.label, xp,
+                                     [&](int round, double tl, double ta, double vl, double va) {
+                                       EpochStats st;
+                                       st.epoch = round;
+                                       st.train_loss = tl;
+                                       st.train_acc = ta;
+                                       st.has_valid = has_valid;
+                                       st.valid_loss = vl;
+                                       st.valid_acc = st.valid_clip_acc = va;
+                                       st.lr = xp.eta;
+                                       result.history.push_back(st);
+                                       obs.epoch(st);
+                                     });
+    result.best_epoch = model.best_round();
+    result.parameters = model.best_round();
+    const ModelConfig cfg{"xgboost", train_set.shape, int64_t(ds.labels.size()), 0.0};
+    auto probs = [&](const float* x, int64_t n) {
+      auto p = model.predict(x, size_t(n), size_t(train_set.shape.size()));
+      return torch::from_blob(p.data(), {n, int64_t(ds.labels.size())}, torch::kFloat32).to(torch::kFloat64);
+    };
+    meta["training"] = {{"model", "xgboost"}, {"rounds", o.epochs}, {"best_round", model.best_round()},
+                        {"patience", o.patience}, {"eta", xp.eta}, {"max_depth", xp.max_depth}, {"seed", o.seed},
+                        {"threads", threads}, {"train_clips", result.train_clips}, {"seconds", since(t_fit)}};
+    if (has_valid) {
+      const Evaluation ev = evaluate_examples(probs, valid_set, ds.labels);
+      meta["metrics"] = {{"valid", {{"clip_level", to_json(ev.clip)}, {"chunk_level", to_json(ev.chunk)}, {"loss", ev.loss}}}};
+      result.valid_clip = ev.clip;
+      result.valid_chunk = ev.chunk;
+    }
+    save_model(model_path, model, cfg, meta);
+    write_log((fs::path(o.out) / "log.csv").string(), result.history);
+    write_curves((fs::path(o.out) / "curves.png").string(), result.history);
+    result.model_path = model_path;
+    result.seconds = since(t_start);
+    result.seconds_per_epoch = result.history.empty() ? 0 : since(t_fit) / double(result.history.size());
+    return result;
+  }
+
   // Model, standardisation, optimizer.
   ModelConfig cfg{o.model, train_set.shape, int64_t(ds.labels.size()), o.dropout};
   Classifier net = create_model(cfg);
@@ -208,17 +270,8 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     class_weight = torch::tensor(w);
   }
 
-  nlohmann::json meta = {
-      {"labels", ds.labels},
-      {"frontend", to_json(fp)},
-      {"split", {{"spec", o.split}, {"seed", o.seed}}},
-      {"data", fs::absolute(o.data).string()},
-  };
-  if (kind == SourceKind::Table) meta["table_columns"] = ds.columns;
-
   // Resume: model, optimizer and loop state from the last completed epoch.
   const std::string checkpoint = (fs::path(o.out) / "checkpoint.pt").string();
-  const std::string model_path = (fs::path(o.out) / "model.genre").string();
   int start_epoch = 1, since_best = 0;
   double best_loss = std::numeric_limits<double>::infinity(), lr = o.lr;
   if (o.resume) {
