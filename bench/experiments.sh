@@ -22,7 +22,7 @@ run() {
   acc=$(sed -n 's/^validation:  clip accuracy \([0-9.]*\).*/\1/p' "$OUT/$name.log")
   top2=$(sed -n 's/.*top-2 \([0-9.]*\),.*/\1/p' "$OUT/$name.log")
   auroc=$(sed -n 's/.*macro AUROC \([0-9.]*\);.*/\1/p' "$OUT/$name.log")
-  params=$(sed -n 's/^parameters:  \([0-9]*\).*/\1/p' "$OUT/$name.log")
+  params=$(sed -n 's/^parameters:  \([0-9]*\).*/\1/p; s/^trees:       \([0-9]*\).*/\1 rounds/p' "$OUT/$name.log")
   spe=$(sed -n 's/.*, \([0-9.]*\) s per epoch.*/\1/p' "$OUT/$name.log")
   epochs=$(sed -n 's/.* s per epoch, \([0-9]*\) epochs.*/\1/p' "$OUT/$name.log")
   echo "| $name | $acc | $top2 | $auroc | $params | $spe | $epochs | rc=$rc |"
@@ -53,6 +53,7 @@ for group in $GROUPS_WANTED; do
     table)
       run table-logreg --data "$DATA/features_30_sec.csv" --model logreg --split fault-filtered --lr 1e-3 --epochs 300 --patience 30
       run table-mlp --data "$DATA/features_30_sec.csv" --model mlp --split fault-filtered --lr 1e-3 --epochs 300 --patience 30
+      run table-xgboost --data "$DATA/features_30_sec.csv" --model xgboost --split fault-filtered --epochs 500 --patience 30
       ;;
     images)
       run images-mlp --data "$DATA/images_original" --model mlp --input image --split fault-filtered --lr 1e-4 --epochs 40 --patience 8
