@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <map>
+#include <random>
 #include <set>
 
+#include "genre/augment.h"
 #include "genre/dataset.h"
 #include "genre/feature_cache.h"
 #include "genre/frontend.h"
@@ -217,4 +220,49 @@ TEST(FeatureCache, HitsMissesAndInvalidation) {
     std::filesystem::resize_file(e.path(), 20);
   EXPECT_EQ(cache.load(clip, fe, &hit).data, first.data);
   EXPECT_FALSE(hit);
+}
+
+TEST(Augment, EachAugmentationDoesWhatItSays) {
+  FrontEndParams p;
+  FrontEnd fe(p);
+  ClipFeatures f = fe.clip(noise(22050 * 4, 0.2, 4));
+  const Shape sh = f.shape;
+  const size_t n = size_t(sh.size());
+  const std::vector<float> x0(f.chunk(0), f.chunk(0) + n);
+  AugmentContext ctx{InputKind::Mel, sh, {-30.f}, {15.f}, 128};
+  std::mt19937_64 rng(5);
+  auto apply = [&](Augment a) {
+    std::vector<float> x = x0;
+    augment_example(a, x.data(), ctx, rng);
+    return x;
+  };
+  // noise adds power: no bin gets quieter, and quiet bins get louder
+  auto noisy = apply(Augment::Noise);
+  for (size_t i = 0; i < n; ++i) ASSERT_GE(noisy[i], x0[i] - 1e-4f);
+  EXPECT_GT(*std::min_element(noisy.begin(), noisy.end()), *std::min_element(x0.begin(), x0.end()));
+  // gain shifts every dB value by the same amount, within +-6 dB
+  auto gained = apply(Augment::Gain);
+  const float g = gained[0] - x0[0];
+  EXPECT_LE(std::abs(g), 6.f);
+  for (size_t i = 0; i < n; ++i) ASSERT_NEAR(gained[i] - x0[i], g, 1e-4);
+  // specaugment fills whole rows and columns with the channel mean
+  auto masked = apply(Augment::SpecAugment);
+  EXPECT_GT(std::count(masked.begin(), masked.end(), -30.f), 0);
+  // pitch moves rows along frequency (each row of the result is some row of the original)
+  auto shifted = apply(Augment::Pitch);
+  for (int64_t h = 0; h < sh.h; ++h) {
+    bool found = false;
+    for (int64_t s = 0; s < sh.h && !found; ++s)
+      found = std::equal(shifted.begin() + h * sh.w, shifted.begin() + (h + 1) * sh.w, x0.begin() + s * sh.w);
+    ASSERT_TRUE(found) << "row " << h;
+  }
+  // stretch keeps the first frame and the value range
+  auto stretched = apply(Augment::Stretch);
+  for (int64_t h = 0; h < sh.h; ++h) ASSERT_EQ(stretched[size_t(h * sh.w)], x0[size_t(h * sh.w)]);
+  EXPECT_LE(*std::max_element(stretched.begin(), stretched.end()), *std::max_element(x0.begin(), x0.end()) + 1e-4f);
+  // mixup is batch-level: nothing happens to one example
+  EXPECT_EQ(apply(Augment::Mixup), x0);
+  EXPECT_EQ(parse_augments("specaugment,mixup").size(), 2u);
+  EXPECT_TRUE(parse_augments("").empty());
+  EXPECT_THROW(parse_augments("reverb"), std::invalid_argument);
 }

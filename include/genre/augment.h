@@ -6,8 +6,8 @@
 //                semitone per mel band above 1 kHz)
 //   stretch      resample the time axis by a factor in [0.8, 1.25] (linear interpolation; the
 //                chunk keeps its width)
-//   noise        white noise added in the power domain at 10-30 dB below the chunk's peak (dB
-//                inputs), or Gaussian noise of 2% of the channel spread (others)
+//   noise        white noise added in the power domain at a signal-to-noise ratio of 10-30 dB
+//                (dB inputs), or Gaussian noise of 2% of the channel spread (others)
 //   gain         a level change of up to +-6 dB (dB inputs; the 0th MFCC for mfcc)
 //   mixup        batch-level: pairs of examples and their labels blended with Beta(0.2, 0.2)
 //                weights (Zhang et al. 2018); applied by the trainer

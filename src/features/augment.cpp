@@ -95,11 +95,13 @@ void time_stretch(float* x, const AugmentContext& ctx, std::mt19937_64& rng) {
 void add_noise(float* x, const AugmentContext& ctx, std::mt19937_64& rng) {
   const int64_t C = ctx.shape.c, n = ctx.shape.h * ctx.shape.w;
   if (is_db(ctx.input)) {
+    // White noise at a signal-to-noise ratio of 10-30 dB: its power per bin is the chunk's mean
+    // power per bin, lowered by the SNR, and powers add.
     for (int64_t c = 0; c < C; ++c) {
       float* ch = x + c * n;
-      const float peak = *std::max_element(ch, ch + n);
-      const double noise_db = peak - uniform(rng, 10.0, 30.0);
-      const double noise_power = std::pow(10.0, noise_db / 10.0);
+      double mean_power = 0;
+      for (int64_t i = 0; i < n; ++i) mean_power += std::pow(10.0, ch[i] / 10.0) / double(n);
+      const double noise_power = mean_power * std::pow(10.0, -uniform(rng, 10.0, 30.0) / 10.0);
       for (int64_t i = 0; i < n; ++i) ch[i] = float(10.0 * std::log10(std::pow(10.0, ch[i] / 10.0) + noise_power));
     }
     return;
