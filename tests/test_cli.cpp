@@ -6,6 +6,11 @@
 #include <array>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <sstream>
+
 #include "genre/gtzan_features.h"
 #include "test_util.h"
 
@@ -73,4 +78,55 @@ TEST(Cli, MissingInputIsAnError) {
   auto r = run("features /no/such/place.wav");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("/no/such/place.wav"), std::string::npos);
+}
+
+// genre predict with the bundled model: every format, the timeline, and a bad file in the batch.
+TEST(Cli, PredictExamplesInEveryFormat) {
+  const std::string ex = source_dir() + "/examples";
+  auto text = run("predict " + ex);
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_EQ(count_lines(text.out), 10u) << text.out;
+  EXPECT_NE(text.out.find("classical.00000.ogg (10.0 s): "), std::string::npos) << text.out;
+
+  auto jsonl = run("predict " + ex + " --format jsonl --top-k 2 --jobs 2");
+  ASSERT_EQ(jsonl.status, 0) << jsonl.out;
+  std::istringstream lines(jsonl.out);
+  size_t n = 0;
+  std::string previous;
+  for (std::string line; std::getline(lines, line); ++n) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["top"].size(), 2u);
+    EXPECT_EQ(j["probabilities"].size(), 10u);
+    double sum = 0;
+    for (auto& [k, v] : j["probabilities"].items()) sum += v.get<double>();
+    EXPECT_NEAR(sum, 1.0, 1e-6);
+    EXPECT_LT(previous, j["file"].get<std::string>());  // input order, even with --jobs 2
+    previous = j["file"];
+  }
+  EXPECT_EQ(n, 10u);
+
+  auto json = run("predict " + ex + "/rock " + ex + "/jazz --format json --timeline");
+  ASSERT_EQ(json.status, 0) << json.out;
+  auto arr = nlohmann::json::parse(json.out);
+  ASSERT_EQ(arr.size(), 2u);
+  EXPECT_GE(arr[0]["timeline"].size(), 1u);
+  EXPECT_EQ(arr[0]["timeline"][0]["start"], 0.0);
+
+  auto csv = run("predict " + ex + "/pop --format csv");
+  ASSERT_EQ(csv.status, 0) << csv.out;
+  EXPECT_EQ(csv.out.substr(0, 43), "file,duration,genre1,probability1,genre2,pr");
+}
+
+TEST(Cli, PredictReportsBadFilesAndGoesOn) {
+  TempDir dir;
+  std::filesystem::copy(source_dir() + "/examples/metal/metal.00000.ogg", dir.path / "a.ogg");
+  write_bytes(dir.file("b.mp3"), "ID3 but nothing else");
+  auto r = run("predict " + dir.path.string() + " --format jsonl");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("genre: error: " + dir.file("b.mp3")), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"file\":\"" + dir.file("a.ogg") + "\""), std::string::npos) << r.out;  // still classified
+  EXPECT_NE(r.out.find("\"error\""), std::string::npos);  // the failure is in the stream too
+  auto missing_model = run("predict " + dir.file("a.ogg") + " --model " + dir.file("none.genre"));
+  EXPECT_NE(missing_model.status, 0);
+  EXPECT_NE(missing_model.out.find("none.genre"), std::string::npos);
 }
