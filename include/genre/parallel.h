@@ -1,6 +1,6 @@
-// Ordered parallel map: work(i) runs on up to `jobs` threads, and emit(i, result) is called on the
-// calling thread in index order as soon as each result and all earlier ones are ready, so output
-// streams out while later items are still being processed.
+// Parallel map: work(i) runs on up to `jobs` threads, and emit(i, result) is called on the calling
+// thread in index order as soon as each result and all earlier ones are ready (or, unordered, as
+// each finishes), so output streams out while later items are still being processed.
 #pragma once
 
 #include <algorithm>
@@ -13,8 +13,9 @@
 
 namespace genre {
 
+// ordered = false: emit(i, result) in completion order instead (still on the calling thread).
 template <class Work, class Emit>
-void parallel_ordered(size_t n, size_t jobs, Work work, Emit emit) {
+void parallel_ordered(size_t n, size_t jobs, Work work, Emit emit, bool ordered = true) {
   using Result = decltype(work(size_t(0)));
   jobs = std::max<size_t>(1, std::min(jobs, n));
   if (jobs == 1) {
@@ -36,11 +37,13 @@ void parallel_ordered(size_t n, size_t jobs, Work work, Emit emit) {
       }
     });
   }
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t k = 0; k < n; ++k) {
     std::unique_lock<std::mutex> lock(m);
-    cv.wait(lock, [&] { return ready.count(i) > 0; });
-    Result r = std::move(ready.at(i));
-    ready.erase(i);
+    cv.wait(lock, [&] { return ordered ? ready.count(k) > 0 : !ready.empty(); });
+    auto it = ordered ? ready.find(k) : ready.begin();
+    const size_t i = it->first;
+    Result r = std::move(it->second);
+    ready.erase(it);
     lock.unlock();
     emit(i, std::move(r));
   }

@@ -99,7 +99,8 @@ void run(const PredictOptions& o) {
         std::fflush(stdout);
         ++emitted;
         progress.advance();
-      });
+      },
+      /*ordered=*/o.format != "jsonl");  // JSON Lines stream in completion order; each line names its file
   progress.finish();
   if (o.format == "json") std::printf("\n]\n");
   if (failed) {
@@ -120,7 +121,8 @@ void register_predict(CLI::App& app) {
   cmd->add_option("inputs", o->inputs, "Audio files or folders (walked recursively)")->required();
   cmd->add_option("-m,--model", o->model, "Model file (default: the bundled models/genre-default.genre)");
   cmd->add_option("-k,--top-k", o->top_k, "How many genres to show")->check(CLI::Range(1, 100))->capture_default_str();
-  cmd->add_option("-f,--format", o->format, "text, json (one array), jsonl (one object per line) or csv")
+  cmd->add_option("-f,--format", o->format,
+                  "text, json (one array) or csv, in input order; jsonl: one object per line as each file finishes")
       ->check(CLI::IsMember({"text", "json", "jsonl", "csv"}))
       ->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "Files classified in parallel")->check(CLI::PositiveNumber)->capture_default_str();
