@@ -65,7 +65,7 @@ for group in $GROUPS_WANTED; do
       cv audio-cnn3 --data "$DATA/audio" --model cnn3 --chunk-hop 4 --lr 1e-3 --epochs 10 --patience 3
       ;;
     audio-ff)
-      run audio-lstm-ff --data "$DATA/audio" --model lstm --split fault-filtered --chunk-hop 4 --lr 1e-3 --epochs 2 --patience 2
+      run audio-lstm-ff --data "$DATA/audio" --model lstm --split fault-filtered --chunk-hop 4 --lr 1e-3 --epochs 1
       run audio-densenet121-ff --data "$DATA/audio" --model densenet121 --input dual --split fault-filtered --chunk-hop 4 --lr 1e-3 --epochs 4 --patience 2
       ;;
   esac
