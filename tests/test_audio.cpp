@@ -29,11 +29,13 @@ double rms_of(const std::vector<float>& y, size_t from, size_t to) {
 }
 
 // Expects load_audio(path) to throw an AudioError naming the path and containing `reason`.
-void expect_audio_error(const std::string& path, const std::string& reason) {
+void expect_audio_error(const std::string& path, const std::string& reason,
+                        AudioError::Kind kind = AudioError::Kind::Unreadable) {
   try {
     load_audio(path);
     FAIL() << "no error for " << path;
   } catch (const AudioError& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
     EXPECT_EQ(e.source(), path);
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
     EXPECT_NE(e.reason().find(reason), std::string::npos) << "reason was: " << e.reason();
@@ -170,7 +172,7 @@ TEST(AudioErrors, TruncatedWav) {
   auto path = write_audio(dir.file("full.wav"), sine(440, 22050, 22050), 22050, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
   std::string bytes = read_bytes(path);
   write_bytes(dir.file("cut.wav"), bytes.substr(0, bytes.size() / 2));
-  expect_audio_error(dir.file("cut.wav"), "truncated");
+  expect_audio_error(dir.file("cut.wav"), "truncated", AudioError::Kind::Invalid);
 }
 
 TEST(AudioErrors, TruncatedFlac) {
@@ -189,7 +191,7 @@ TEST(AudioErrors, TruncatedFlac) {
 TEST(AudioErrors, ZeroLengthAudio) {
   TempDir dir;
   auto path = write_audio(dir.file("zero.wav"), {}, 22050, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
-  expect_audio_error(path, "no audio");
+  expect_audio_error(path, "no audio", AudioError::Kind::Invalid);
 }
 
 TEST(AudioErrors, AbsurdHeaders) {

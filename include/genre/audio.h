@@ -12,15 +12,20 @@
 namespace genre {
 
 // Every decoding failure: the message names the file (or "<memory>") and the reason.
+// Unreadable: nothing could be decoded (missing, empty, not audio); Invalid: an audio file that
+// cannot be used (absurd header, truncated, corrupt data, no samples).
 class AudioError : public std::runtime_error {
  public:
-  AudioError(const std::string& source, const std::string& reason);
+  enum class Kind { Unreadable, Invalid };
+  AudioError(const std::string& source, const std::string& reason, Kind kind = Kind::Invalid);
   const std::string& source() const { return source_; }
   const std::string& reason() const { return reason_; }
+  Kind kind() const { return kind_; }
 
  private:
   std::string source_;
   std::string reason_;
+  Kind kind_;
 };
 
 // What the container says about a file, before any decoding.

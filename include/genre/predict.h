@@ -24,6 +24,7 @@ struct Prediction {
   };
   std::vector<Window> timeline;        // filled when asked for
   std::string error;                   // non-empty: the file could not be classified
+  bool unreadable = false;             // with an error: nothing could be decoded at all
 };
 
 class Predictor {

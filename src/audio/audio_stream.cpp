@@ -13,8 +13,8 @@
 
 namespace genre {
 
-AudioError::AudioError(const std::string& source, const std::string& reason)
-    : std::runtime_error(source + ": " + reason), source_(source), reason_(reason) {}
+AudioError::AudioError(const std::string& source, const std::string& reason, Kind kind)
+    : std::runtime_error(source + ": " + reason), source_(source), reason_(reason), kind_(kind) {}
 
 namespace {
 
@@ -97,11 +97,14 @@ struct AudioStream::Impl {
   }
 
   [[noreturn]] void fail(const std::string& reason) const { throw AudioError(source, reason); }
+  [[noreturn]] void unreadable(const std::string& reason) const {
+    throw AudioError(source, reason, AudioError::Kind::Unreadable);
+  }
 
   void open_checks() {
     if (!sf) {
       std::string why = sf_strerror(nullptr);
-      fail("cannot decode (" + why + ")");
+      unreadable("cannot decode (" + why + ")");
     }
     info.sample_rate = sfinfo.samplerate;
     info.channels = sfinfo.channels;
@@ -126,15 +129,15 @@ struct AudioStream::Impl {
 
   void open_path(const std::string& path) {
     struct stat st{};
-    if (::stat(path.c_str(), &st) != 0) fail(std::string("cannot open: ") + std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) fail("is a directory, not an audio file");
-    if (st.st_size == 0) fail("empty file (0 bytes)");
+    if (::stat(path.c_str(), &st) != 0) unreadable(std::string("cannot open: ") + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) unreadable("is a directory, not an audio file");
+    if (st.st_size == 0) unreadable("empty file (0 bytes)");
     sf = sf_open(path.c_str(), SFM_READ, &sfinfo);
     open_checks();
   }
 
   void open_memory(const void* data, size_t size) {
-    if (size == 0) fail("empty file (0 bytes)");
+    if (size == 0) unreadable("empty file (0 bytes)");
     memory.data = static_cast<const unsigned char*>(data);
     memory.size = sf_count_t(size);
     vio = {mem_get_filelen, mem_seek, mem_read, mem_write, mem_tell};

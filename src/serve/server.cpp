@@ -129,9 +129,7 @@ int serve(const ServerOptions& o, const Predictor& predictor) {
     gate.leave();
     if (!p.error.empty()) {
       // Nothing decodable at all is the wrong media type; decodable but unusable audio is unprocessable.
-      const bool undecodable = p.error.find("cannot decode") != std::string::npos ||
-                               p.error.find("empty file") != std::string::npos;
-      return send_error(res, undecodable ? 415 : 422, p.error);
+      return send_error(res, p.unreadable ? 415 : 422, p.error);
     }
     nlohmann::json j = predictor.to_json(p, top_k, timeline);
     if (req.get_param_value("spectrogram") == "1") {

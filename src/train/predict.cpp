@@ -22,14 +22,22 @@ Predictor::Predictor(LoadedModel model) : model_(std::move(model)), frontend_(mo
     throw std::runtime_error(model_.path + ": this table model's columns are not the 57 GTZAN features, so it cannot be applied to audio");
 }
 
+namespace {
+Prediction failed(const std::string& source, const std::exception& e) {
+  Prediction p;
+  p.source = source;
+  p.error = e.what();
+  const auto* audio = dynamic_cast<const AudioError*>(&e);
+  p.unreadable = audio && audio->kind() == AudioError::Kind::Unreadable;
+  return p;
+}
+}  // namespace
+
 Prediction Predictor::predict_file(const std::string& path, bool timeline) const {
   try {
     return run(std::make_unique<AudioStream>(path, model_.frontend.sample_rate), path, timeline);
   } catch (const std::exception& e) {
-    Prediction p;
-    p.source = path;
-    p.error = e.what();
-    return p;
+    return failed(path, e);
   }
 }
 
@@ -37,10 +45,7 @@ Prediction Predictor::predict_memory(const void* data, size_t size, const std::s
   try {
     return run(std::make_unique<AudioStream>(data, size, model_.frontend.sample_rate, name), name, timeline);
   } catch (const std::exception& e) {
-    Prediction p;
-    p.source = name;
-    p.error = e.what();
-    return p;
+    return failed(name, e);
   }
 }
 

@@ -26,8 +26,7 @@ namespace genre {
 SourceKind source_kind(InputKind input, const std::string& data) {
   if (input == InputKind::Image) return SourceKind::Image;
   if (fs::is_regular_file(data) && fs::path(data).extension() == ".csv") return SourceKind::Table;
-  if (input == InputKind::Table) return SourceKind::Audio;  // the 57 features computed from audio windows
-  return SourceKind::Audio;
+  return SourceKind::Audio;  // table input on audio: the 57 features of each 30 s window
 }
 
 namespace {
@@ -155,7 +154,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   fp.input = !o.input.empty() ? parse_input(o.input) : trees ? InputKind::Table : find_model(o.model).inputs.front();
   if (trees && fp.input != InputKind::Table)
     throw std::invalid_argument("train: xgboost takes feature rows: use a features .csv or --input table");
-  if (fs::is_regular_file(o.data) && fs::path(o.data).extension() == ".csv") {
+  if (source_kind(fp.input, o.data) == SourceKind::Table) {
     // A features table holds table rows whatever the model's usual input is.
     if (!o.input.empty() && fp.input != InputKind::Table)
       throw std::invalid_argument("train: " + o.data + " is a features table: its input is 'table', not '" + o.input + "'");
