@@ -6,7 +6,7 @@
 # with groups table, images, audio-cv, audio-cv-large, audio-ff (default: all but audio-cv-large). Needs a build (scripts/build.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-G=build/genre
+G=${GENRE_BIN:-build/genre}
 DATA=${GENRE_GTZAN_DIR:-../shared/data/gtzan}
 OUT=${1:-/tmp/genre-experiments}
 shift || true
