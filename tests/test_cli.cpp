@@ -44,6 +44,8 @@ TEST(Cli, HelpAndVersion) {
   auto h = run("--help");
   EXPECT_EQ(h.status, 0);
   EXPECT_NE(h.out.find("features"), std::string::npos);
+  EXPECT_NE(h.out.find("train"), std::string::npos);  // from the torch plugin
+  EXPECT_NE(h.out.find("evaluate"), std::string::npos);
   auto fh = run("features --help");
   EXPECT_EQ(fh.status, 0);
   EXPECT_NE(fh.out.find("--segment"), std::string::npos);

@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "genre/evaluate.h"
-#include "genre/model_file.h"
+#include "genre/torch_model.h"
 #include "genre/train.h"
 #include "test_util.h"
 
@@ -153,6 +153,25 @@ TEST(Train, EvaluateCommandWritesReports) {
   EXPECT_NE(read_file(dir.file("eval2.txt")).find("--part valid"), std::string::npos);
 }
 
+// genre predict with a torch model: the executable loads it through libgenre_torch.so on a
+// background thread and gives the probabilities of the model loaded here.
+TEST(Train, PredictCommandRunsATorchModelThroughThePlugin) {
+  TempDir dir;
+  const auto data = make_collection(dir);
+  train(options(data, dir.file("m"), 2));
+  const std::string song = data + "/low/low.00001.wav";
+  const std::string cmd = std::string(GENRE_BIN) + " predict " + song + " --model " + dir.file("m/model.genre") +
+                          " --format json --top-k 3 > " + dir.file("p.json") + " 2> " + dir.file("p.err");
+  ASSERT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0) << read_file(dir.file("p.err"));
+  const auto j = nlohmann::json::parse(read_file(dir.file("p.json")));
+  ASSERT_EQ(j.size(), 1u);
+  LoadedModel m = load_model(dir.file("m/model.genre"));
+  FrontEnd fe(m.frontend);
+  const auto probs = m.predict_clip(fe.file(song));
+  for (size_t c = 0; c < m.labels.size(); ++c)
+    EXPECT_NEAR(j[0]["probabilities"][m.labels[c]].get<double>(), probs[c], 1e-5) << m.labels[c];
+}
+
 TEST(Train, XgboostOnAFeaturesTable) {
   TempDir dir;
   // Three classes separated by the first two of five features; songs of three 3-second segments each.
@@ -184,9 +203,53 @@ TEST(Train, XgboostOnAFeaturesTable) {
   EXPECT_EQ(m.config.arch, "xgboost");
   EXPECT_EQ(m.labels, (std::vector<std::string>{"a", "b", "c"}));
   const float row[5] = {2.f, 0.f, 0.f, 0.f, 0.f};  // class b
-  auto p = m.probabilities(row, 1);
-  EXPECT_EQ(p.argmax(1).item<int64_t>(), 1);
-  EXPECT_NEAR(p.sum().item<double>(), 1.0, 1e-5);
+  double p[3];
+  m.probabilities(row, 1, p);
+  EXPECT_GT(p[1], p[0]);
+  EXPECT_GT(p[1], p[2]);
+  EXPECT_NEAR(p[0] + p[1] + p[2], 1.0, 1e-5);
   o.input = "mel";
   EXPECT_THROW(train(o), std::invalid_argument);
+}
+
+// The model file round trip: every parameter and buffer comes back, and logreg's torch-free runner
+// (used by predict and serve) gives torch's probabilities.
+TEST(ModelFile, SavedNetworkReloadsAndLogRegRunsWithoutTorch) {
+  TempDir dir;
+  torch::manual_seed(3);
+  const ModelConfig cfg{"logreg", {2, 3, 4}, 5, 0.0};
+  Classifier net = create_model(cfg);
+  net->set_input_stats(torch::tensor({0.5f, -2.f}), torch::tensor({2.f, 0.25f}));
+  const std::string path = dir.file("m.genre");
+  FrontEndParams fp;
+  fp.input = InputKind::Mel;
+  save_model(path, *net, {{"labels", {"a", "b", "c", "d", "e"}}, {"frontend", to_json(fp)}});
+
+  LoadedModel m = load_model(path);
+  for (const auto& p : net->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), m.net->named_parameters()[p.key()])) << p.key();
+  for (const auto& b : net->named_buffers()) EXPECT_TRUE(torch::equal(b.value(), m.net->named_buffers()[b.key()])) << b.key();
+  EXPECT_EQ(m.parameters, count_parameters(*net));
+
+  const ModelHeader h = read_model_header(path);
+  EXPECT_EQ(h.labels, m.labels);
+  EXPECT_EQ(h.config.input, cfg.input);
+  ASSERT_TRUE(runs_without_torch(h));
+  const ProbabilityFn native = native_probabilities(read_model_file(path), h);
+  torch::Tensor x = torch::randn({7, 2, 3, 4}) * 3;
+  std::vector<double> a(35), b(35);
+  m.probabilities(x.data_ptr<float>(), 7, a.data());
+  native(x.data_ptr<float>(), 7, b.data());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6) << i;
+  double sum = 0;
+  for (size_t c = 0; c < 5; ++c) sum += b[c];
+  EXPECT_NEAR(sum, 1.0, 1e-12);
+
+  // Other architectures are torch's.
+  const ModelConfig tiny_cfg{"tiny", {1, 128, 87}, 5, 0.0};
+  Classifier tiny = create_model(tiny_cfg);
+  save_model(dir.file("t.genre"), *tiny, {{"labels", {"a", "b", "c", "d", "e"}}, {"frontend", to_json(fp)}});
+  EXPECT_FALSE(runs_without_torch(read_model_header(dir.file("t.genre"))));
+  EXPECT_THROW(native_probabilities(read_model_file(dir.file("t.genre")), read_model_header(dir.file("t.genre"))),
+               std::invalid_argument);
+  EXPECT_NO_THROW(load_model(dir.file("t.genre")));
 }

@@ -11,6 +11,7 @@
 #include "genre/examples.h"
 #include "genre/metrics.h"
 #include "genre/model.h"
+#include "genre/model_file.h"  // ProbabilityFn
 
 namespace genre {
 
@@ -20,8 +21,6 @@ struct Evaluation {
   std::vector<std::vector<double>> clip_probs;  // per clip of the set
 };
 
-// probabilities(x, n): n examples -> n x labels class probabilities (float64).
-using ProbabilityFn = std::function<torch::Tensor(const float* x, int64_t n)>;
 Evaluation evaluate_examples(const ProbabilityFn& probabilities, const ExampleSet& set,
                              const std::vector<std::string>& labels, size_t batch_size = 64);
 // The same for a network, in evaluation mode (its training mode is restored).

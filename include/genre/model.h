@@ -12,15 +12,9 @@
 #include <vector>
 
 #include "genre/frontend.h"
+#include "genre/model_file.h"  // ModelConfig
 
 namespace genre {
-
-struct ModelConfig {
-  std::string arch;
-  Shape input;            // C x H x W of one example
-  int64_t n_classes = 10;
-  double dropout = 0.3;
-};
 
 class ClassifierImpl : public torch::nn::Module {
  public:

@@ -1,47 +1,77 @@
-// The self-describing model file: one torch archive holding the network's parameters and buffers
-// and a JSON header with everything needed to use it (architecture and its hyper-parameters,
-// front-end parameters, label names, split, validation metrics, training settings and time).
+// The self-describing model file, readable without torch. Its layout is safetensors' (an 8-byte
+// little-endian header length, a JSON header naming each tensor's dtype, shape and byte range, then
+// the raw little-endian bytes), with genre's own JSON in the header's "__metadata__" under "genre":
+// architecture and its hyper-parameters, front-end parameters, label names, split, validation
+// metrics, training settings and time. Nothing in it is executable (no pickle), and the header can
+// be read without the weights, so `genre predict` knows the front end before libtorch has loaded.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "genre/frontend.h"
-#include "genre/model.h"
-#include "genre/xgboost_model.h"
 
 namespace genre {
+
+// The architecture of a network as the model zoo builds it (genre/model.h).
+struct ModelConfig {
+  std::string arch;
+  Shape input;            // C x H x W of one example
+  int64_t n_classes = 10;
+  double dropout = 0.3;
+};
+
+// probabilities(x, n, out): n examples (n x C x H x W floats) -> out, n x labels class
+// probabilities (float64, row-major). However the model is run: torch, XGBoost or genre's own code.
+using ProbabilityFn = std::function<void(const float* x, int64_t n, double* out)>;
 
 nlohmann::json to_json(const FrontEndParams& p);
 FrontEndParams frontend_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const ModelConfig& c);
 ModelConfig model_config_from_json(const nlohmann::json& j);
 
-struct LoadedModel {
+// Everything in a model file except its weights.
+struct ModelHeader {
+  std::string path;
   nlohmann::json meta;
   ModelConfig config;
   FrontEndParams frontend;
   std::vector<std::string> labels;
-  Classifier net;                    // a torch model, or
-  std::shared_ptr<XgbModel> xgb;     // gradient-boosted trees (arch "xgboost")
-  std::string path;
-
-  // Class probabilities of n examples (n x labels, float64), whichever kind of model this is.
-  torch::Tensor probabilities(const float* x, int64_t n) const;
-  int64_t parameters() const;  // trainable parameters; trees: the number of boosting rounds
-
-  // Class probabilities of each chunk (count x labels), in evaluation mode, in batches.
-  std::vector<std::vector<double>> predict_chunks(const ClipFeatures& f, size_t batch_size = 32) const;
-  // The clip's probabilities: the mean over its chunks.
-  std::vector<double> predict_clip(const ClipFeatures& f) const;
+  int64_t parameters = 0;  // trainable parameters; trees: the number of boosting rounds
 };
 
-// meta must hold at least "labels" and "frontend"; "arch" and "model_config" are filled in.
-void save_model(const std::string& path, ClassifierImpl& net, nlohmann::json meta);
-void save_model(const std::string& path, const XgbModel& trees, const ModelConfig& config, nlohmann::json meta);
-// Throws std::runtime_error naming the file when it is missing, not a genre model, or damaged.
-LoadedModel load_model(const std::string& path);
+// One tensor of a file: dtype as safetensors names it (F32, F64, I64, U8, BOOL), shape, raw bytes.
+struct StoredTensor {
+  std::string dtype;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+  int64_t numel() const;
+};
+
+struct TensorFile {
+  nlohmann::json meta;  // genre's metadata
+  std::map<std::string, StoredTensor> tensors;
+};
+
+constexpr int kModelFormatVersion = 2;
+
+// Writes atomically (a temporary file, then a rename). meta must hold "labels", "frontend",
+// "model_config" and "parameters"; the format keys are added.
+void write_model_file(const std::string& path, TensorFile file);
+// Both throw std::runtime_error naming the file: missing, not a genre model, or damaged.
+TensorFile read_model_file(const std::string& path);
+ModelHeader read_model_header(const std::string& path);  // reads only the header
+ModelHeader model_header(const nlohmann::json& meta, const std::string& path);
+
+// Whether genre runs this model without torch: multinomial logistic regression (standardise, one
+// linear layer, softmax). Other architectures need torch (genre/torch_model.h).
+bool runs_without_torch(const ModelHeader& header);
+// That model's probabilities; throws std::invalid_argument for any other architecture.
+ProbabilityFn native_probabilities(const TensorFile& file, const ModelHeader& header);
 
 }  // namespace genre

@@ -1,11 +1,13 @@
 // Classifying audio with a trained model: any format, any length. Files are streamed window by
 // window (the model's chunk length and hop, 4 s every 2 s by default), so memory does not grow with
 // the file; the clip's probabilities are the mean over windows, and the per-window probabilities
-// form the timeline. Shared by `genre predict` and `genre serve`.
+// form the timeline. Shared by `genre predict` and `genre serve`. Torch-free: the model is a
+// ProbabilityFn (genre/model_file.h), run by torch, XGBoost or genre's own code.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,8 +31,9 @@ struct Prediction {
 
 class Predictor {
  public:
-  explicit Predictor(LoadedModel model);
-  const LoadedModel& model() const { return model_; }
+  // probabilities may block on its first call (a model still loading in the background).
+  Predictor(ModelHeader model, ProbabilityFn probabilities);
+  const ModelHeader& model() const { return model_; }
   const std::vector<std::string>& labels() const { return model_.labels; }
 
   // Never throws for bad input: the error is in Prediction::error (naming the source).
@@ -44,7 +47,8 @@ class Predictor {
 
  private:
   Prediction run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline) const;
-  LoadedModel model_;
+  ModelHeader model_;
+  ProbabilityFn probabilities_;
   FrontEnd frontend_;
 };
 

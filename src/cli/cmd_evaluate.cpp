@@ -10,7 +10,7 @@
 #include "genre/evaluate.h"
 #include "genre/examples.h"
 #include "genre/feature_cache.h"
-#include "genre/model_file.h"
+#include "genre/torch_model.h"
 #include "genre/splits.h"
 #include "genre/train.h"
 #include "progress.h"
@@ -67,7 +67,7 @@ void run(const EvaluateOptions& o) {
   if (set.count() == 0)
     throw std::runtime_error("the '" + o.part + "' part of split '" + split + "' has no readable items in " + data +
                              (o.part == "test" ? " (try --part valid)" : ""));
-  Evaluation e = evaluate_examples([&](const float* x, int64_t n) { return m.probabilities(x, n); }, set, m.labels);
+  Evaluation e = evaluate_examples(m.probability_fn(), set, m.labels);
   nlohmann::json context = {{"model", o.model}, {"arch", m.config.arch},  {"input", input_name(input)},
                             {"data", data},     {"split", split},         {"seed", seed},
                             {"part", o.part},   {"clips", set.clips.size()}, {"chunks", set.count()}};

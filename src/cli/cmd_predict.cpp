@@ -9,6 +9,7 @@
 #include "genre/parallel.h"
 #include "genre/predict.h"
 #include "progress.h"
+#include "torch_plugin.h"
 
 namespace genre::cli {
 namespace {
@@ -73,8 +74,10 @@ void run(const PredictOptions& o) {
   const std::string model_path = o.model.empty() ? default_model_path() : o.model;
   if (model_path.empty())
     throw std::runtime_error("no model given and no bundled model found (models/genre-default.genre); use --model FILE");
-  Predictor predictor(load_model(model_path));
-  if (o.jobs > 1) at::set_num_threads(1);  // parallel files, one thread each
+  // The header now; a torch model's weights load in the background while the first file decodes.
+  ModelHeader header = read_model_header(model_path);
+  ProbabilityFn probabilities = open_model(header, /*threads=*/o.jobs > 1 ? 1 : 0, /*background=*/true);
+  Predictor predictor(std::move(header), std::move(probabilities));
   std::vector<std::string> missing;
   const auto files = find_audio_files(o.inputs, &missing);
   for (const auto& m : missing) std::fprintf(stderr, "genre: error: %s: no such file or directory\n", m.c_str());

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "genre/server.h"
+#include "torch_plugin.h"
 
 namespace genre::cli {
 
@@ -20,8 +21,9 @@ void register_serve(CLI::App& app) {
   cmd->callback([o, model] {
     const std::string path = model->empty() ? default_model_path() : *model;
     if (path.empty()) throw std::runtime_error("no model given and no bundled model found; use --model FILE");
-    at::set_num_threads(1);  // one request per thread
-    Predictor predictor(load_model(path));
+    ModelHeader header = read_model_header(path);
+    ProbabilityFn probabilities = open_model(header, /*threads=*/1, /*background=*/false);  // one request per thread
+    Predictor predictor(std::move(header), std::move(probabilities));
     exit_status = serve(*o, predictor);
   });
 }

@@ -7,7 +7,7 @@
 
 #include "commands.h"
 #include "genre/augment.h"
-#include "genre/model_file.h"
+#include "genre/torch_model.h"
 #include "genre/plot.h"
 #include "genre/train.h"
 #include "progress.h"

@@ -1,17 +1,32 @@
-// genre: a thin command-line front end over libgenre.
+// genre: a thin command-line front end over libgenre. The executable does not link libtorch: the
+// commands that need it come from libgenre_torch.so (torch_plugin.h), loaded only for them.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string>
 
 #include "commands.h"
+#include "torch_plugin.h"
 #include "genre/runtime.h"
 #include "genre/version.h"
 
 namespace genre::cli {
 int exit_status = 0;
 }
+
+namespace {
+// predict, serve, features and --version run without the plugin; anything else (the torch
+// commands, --help, a mistake) loads it so that every command is known.
+bool needs_plugin(int argc, char** argv) {
+  if (argc < 2) return true;
+  for (const char* own : {"predict", "serve", "features", "-V", "--version"})
+    if (std::strcmp(argv[1], own) == 0) return false;
+  return true;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"genre " GENRE_VERSION " - music genre classification from audio (GTZAN-style, librosa-exact features)",
@@ -22,9 +37,16 @@ int main(int argc, char** argv) {
   genre::cli::register_predict(app);
   genre::cli::register_serve(app);
   genre::cli::register_features(app);
-  genre::cli::register_train(app);
-  genre::cli::register_evaluate(app);
-  genre::cli::register_models(app);
+  const genre::cli::TorchPlugin* plugin = nullptr;
+  if (needs_plugin(argc, argv)) {
+    try {
+      plugin = &genre::cli::torch_plugin();
+      plugin->register_commands(app);
+    } catch (const std::exception& e) {
+      // predict, serve and features still work; the others are reported unknown, with this reason.
+      std::fprintf(stderr, "genre: warning: %s\n", e.what());
+    }
+  }
   // Batch commands keep freed memory for reuse; the server sets its own policy (genre/runtime.h).
   genre::configure_allocator(argc > 1 && std::string(argv[1]) == "serve" ? genre::AllocatorUse::Server
                                                                           : genre::AllocatorUse::Batch);
@@ -36,5 +58,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "genre: error: %s\n", e.what());
     return 2;
   }
-  return genre::cli::exit_status;
+  return std::max(genre::cli::exit_status, plugin ? *plugin->exit_status : 0);
 }

@@ -15,9 +15,10 @@ Evaluation evaluate_examples(ClassifierImpl& net, const ExampleSet& set, const s
   net.eval();
   const auto& s = set.shape;
   Evaluation e = evaluate_examples(
-      [&](const float* x, int64_t n) {
+      [&](const float* x, int64_t n, double* out) {
         torch::Tensor in = torch::from_blob(const_cast<float*>(x), {n, s.c, s.h, s.w}, torch::kFloat32);
-        return torch::softmax(net.forward(in), 1).to(torch::kFloat64).contiguous();
+        torch::Tensor p = torch::softmax(net.forward(in), 1).to(torch::kFloat64).contiguous();
+        std::copy(p.data_ptr<double>(), p.data_ptr<double>() + p.numel(), out);
       },
       set, labels, batch_size);
   if (was_training) net.train();
@@ -30,10 +31,12 @@ Evaluation evaluate_examples(const ProbabilityFn& probabilities, const ExampleSe
   std::vector<std::vector<double>> chunk_probs;
   chunk_probs.reserve(set.count());
   double loss = 0;  // cross-entropy, from the probabilities
+  std::vector<double> p;
   for (size_t start = 0; start < set.count(); start += batch_size) {
     const int64_t n = int64_t(std::min(batch_size, set.count() - start));
-    torch::Tensor p = probabilities(set.example(start), n);
-    const double* d = p.data_ptr<double>();
+    p.resize(size_t(n) * k);
+    probabilities(set.example(start), n, p.data());
+    const double* d = p.data();
     for (int64_t i = 0; i < n; ++i) {
       chunk_probs.emplace_back(d + i * int64_t(k), d + (i + 1) * int64_t(k));
       loss -= std::log(std::max(1e-15, chunk_probs.back()[size_t(set.label[start + size_t(i)])]));

@@ -14,7 +14,7 @@
 #include "genre/feature_cache.h"
 #include "genre/gtzan_features.h"
 #include "genre/xgboost_model.h"
-#include "genre/model_file.h"
+#include "genre/torch_model.h"
 #include "genre/plot.h"
 #include "genre/splits.h"
 #include "genre/train.h"
@@ -229,9 +229,9 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     result.best_epoch = model.best_round();
     result.parameters = model.best_round();
     const ModelConfig cfg{"xgboost", train_set.shape, int64_t(ds.labels.size()), 0.0};
-    auto probs = [&](const float* x, int64_t n) {
-      auto p = model.predict(x, size_t(n), size_t(train_set.shape.size()));
-      return torch::from_blob(p.data(), {n, int64_t(ds.labels.size())}, torch::kFloat32).to(torch::kFloat64);
+    auto probs = [&](const float* x, int64_t n, double* out) {
+      const auto p = model.predict(x, size_t(n), size_t(train_set.shape.size()));
+      std::copy(p.begin(), p.end(), out);
     };
     meta["training"] = {{"model", "xgboost"}, {"rounds", o.epochs}, {"best_round", model.best_round()},
                         {"patience", o.patience}, {"eta", xp.eta}, {"max_depth", xp.max_depth}, {"seed", o.seed},

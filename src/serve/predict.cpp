@@ -14,7 +14,8 @@ namespace fs = std::filesystem;
 
 namespace genre {
 
-Predictor::Predictor(LoadedModel model) : model_(std::move(model)), frontend_(model_.frontend) {
+Predictor::Predictor(ModelHeader model, ProbabilityFn probabilities)
+    : model_(std::move(model)), probabilities_(std::move(probabilities)), frontend_(model_.frontend) {
   if (model_.frontend.input == InputKind::Image)
     throw std::runtime_error(model_.path + ": this model classifies spectrogram images, not audio");
   if (model_.frontend.input == InputKind::Table && model_.meta.contains("table_columns") &&
@@ -50,7 +51,6 @@ Prediction Predictor::predict_memory(const void* data, size_t size, const std::s
 }
 
 Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline) const {
-  torch::NoGradGuard no_grad;
   const auto& fp = model_.frontend;
   ChunkParams cp;
   cp.chunk_seconds = fp.chunk_seconds;
@@ -62,14 +62,15 @@ Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string
   pred.source = source;
   pred.probabilities.assign(k, 0.0);
   std::vector<float> chunk, batch;
-  std::vector<double> starts;
+  std::vector<double> starts, probs;
   size_t windows = 0;
   double audio_end = 0;
   auto flush = [&] {
     if (starts.empty()) return;
     const int64_t n = int64_t(starts.size());
-    torch::Tensor p = model_.probabilities(batch.data(), n);
-    const double* d = p.data_ptr<double>();
+    probs.resize(size_t(n) * k);
+    probabilities_(batch.data(), n, probs.data());
+    const double* d = probs.data();
     for (int64_t i = 0; i < n; ++i) {
       for (size_t c = 0; c < k; ++c) pred.probabilities[c] += d[i * int64_t(k) + int64_t(c)];
       if (timeline)
@@ -139,7 +140,7 @@ nlohmann::json Predictor::describe() const {
                       {"input", input_name(model_.frontend.input)},
                       {"labels", model_.labels},
                       {"frontend", model_.meta.at("frontend")},
-                      {"parameters", model_.parameters()}};
+                      {"parameters", model_.parameters}};
   for (const char* key : {"split", "metrics", "training", "description"})
     if (model_.meta.contains(key)) j[key] = model_.meta[key];
   return j;

@@ -1,0 +1,62 @@
+#include "torch_plugin.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace genre::cli {
+
+namespace {
+const TorchPlugin* load_plugin() {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("GENRE_TORCH_PLUGIN")) candidates.push_back(env);
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    const fs::path dir = fs::path(std::string(exe, size_t(n))).parent_path();
+    candidates.push_back((dir / "libgenre_torch.so").string());
+    candidates.push_back((dir.parent_path() / "lib" / "genre" / "libgenre_torch.so").string());
+  }
+  std::string errors;
+  for (const auto& path : candidates) {
+    if (!fs::exists(path)) continue;
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      errors += std::string("; ") + dlerror();
+      continue;
+    }
+    using Entry = const TorchPlugin* (*)();
+    auto entry = reinterpret_cast<Entry>(dlsym(handle, "genre_torch_plugin"));
+    if (entry) return entry();
+    errors += "; " + path + ": no genre_torch_plugin";
+  }
+  throw std::runtime_error("cannot load libgenre_torch.so, which the torch commands and models need" +
+                           (errors.empty() ? std::string(" (not found beside the genre executable)") : errors));
+}
+}  // namespace
+
+const TorchPlugin& torch_plugin() {
+  static std::once_flag once;
+  static const TorchPlugin* plugin = nullptr;
+  std::call_once(once, [] { plugin = load_plugin(); });
+  return *plugin;
+}
+
+ProbabilityFn open_model(const ModelHeader& header, int threads, bool background) {
+  if (runs_without_torch(header)) return native_probabilities(read_model_file(header.path), header);
+  const std::string path = header.path;
+  if (!background) return torch_plugin().load_probabilities(path, threads);
+  auto loading = std::async(std::launch::async, [path, threads] {
+                   return torch_plugin().load_probabilities(path, threads);
+                 }).share();
+  return [loading](const float* x, int64_t n, double* out) { loading.get()(x, n, out); };
+}
+
+}  // namespace genre::cli

@@ -1,0 +1,182 @@
+// The model file without torch: safetensors' layout with genre's metadata (genre/model_file.h).
+#include "genre/model_file.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "genre/version.h"
+
+namespace genre {
+
+nlohmann::json to_json(const FrontEndParams& p) {
+  return {{"input", input_name(p.input)}, {"sample_rate", p.sample_rate}, {"n_fft", p.n_fft},
+          {"hop_length", p.hop_length},  {"n_mels", p.n_mels},           {"n_mfcc", p.n_mfcc},
+          {"stft_n_fft", p.stft_n_fft},  {"top_db", p.top_db},           {"chunk_seconds", p.chunk_seconds},
+          {"chunk_hop", p.chunk_hop},    {"trim_silence", p.trim_silence}, {"image_scale", p.image_scale}};
+}
+
+FrontEndParams frontend_from_json(const nlohmann::json& j) {
+  FrontEndParams p;
+  p.input = parse_input(j.at("input").get<std::string>());
+  p.sample_rate = j.value("sample_rate", p.sample_rate);
+  p.n_fft = j.value("n_fft", p.n_fft);
+  p.hop_length = j.value("hop_length", p.hop_length);
+  p.n_mels = j.value("n_mels", p.n_mels);
+  p.n_mfcc = j.value("n_mfcc", p.n_mfcc);
+  p.stft_n_fft = j.value("stft_n_fft", p.stft_n_fft);
+  p.top_db = j.value("top_db", p.top_db);
+  p.chunk_seconds = j.value("chunk_seconds", p.chunk_seconds);
+  p.chunk_hop = j.value("chunk_hop", p.chunk_hop);
+  p.trim_silence = j.value("trim_silence", p.trim_silence);
+  p.image_scale = j.value("image_scale", p.image_scale);
+  return p;
+}
+
+nlohmann::json to_json(const ModelConfig& c) {
+  return {{"arch", c.arch}, {"input", {c.input.c, c.input.h, c.input.w}}, {"n_classes", c.n_classes}, {"dropout", c.dropout}};
+}
+
+ModelConfig model_config_from_json(const nlohmann::json& j) {
+  ModelConfig c;
+  c.arch = j.at("arch").get<std::string>();
+  auto in = j.at("input");
+  c.input = {in.at(0).get<int64_t>(), in.at(1).get<int64_t>(), in.at(2).get<int64_t>()};
+  c.n_classes = j.at("n_classes").get<int64_t>();
+  c.dropout = j.value("dropout", c.dropout);
+  return c;
+}
+
+int64_t StoredTensor::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+namespace {
+
+constexpr const char* kMetaKey = "genre";
+
+size_t dtype_size(const std::string& dtype) {
+  if (dtype == "F64" || dtype == "I64") return 8;
+  if (dtype == "F32" || dtype == "I32") return 4;
+  if (dtype == "U8" || dtype == "I8" || dtype == "BOOL") return 1;
+  return 0;
+}
+
+std::runtime_error not_a_model(const std::string& path, const std::string& why) {
+  return std::runtime_error(path + ": not a genre model file (" + why + ")");
+}
+
+// The header: its JSON, and the offset of the data section.
+std::pair<nlohmann::json, uint64_t> read_header(std::ifstream& in, const std::string& path) {
+  const uint64_t file_size = std::filesystem::file_size(path);
+  unsigned char len[8];
+  if (!in.read(reinterpret_cast<char*>(len), 8)) throw not_a_model(path, "too short");
+  if (len[0] == 'P' && len[1] == 'K') throw not_a_model(path, "a torch archive: genre before 0.2 wrote those; retrain the model");
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = n << 8 | len[i];
+  if (n < 2 || n > file_size - 8 || n > (uint64_t(64) << 20)) throw not_a_model(path, "no safetensors header");
+  std::string text(n, '\0');
+  if (!in.read(text.data(), std::streamsize(n))) throw not_a_model(path, "truncated header");
+  nlohmann::json h = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!h.is_object()) throw not_a_model(path, "the header is not JSON");
+  return {h, 8 + n};
+}
+
+nlohmann::json genre_meta(const nlohmann::json& header, const std::string& path) {
+  const auto m = header.find("__metadata__");
+  if (m == header.end() || !m->is_object() || !m->contains(kMetaKey) || !(*m)[kMetaKey].is_string())
+    throw not_a_model(path, "no genre metadata");
+  nlohmann::json meta = nlohmann::json::parse((*m)[kMetaKey].get<std::string>(), nullptr, false);
+  if (!meta.is_object() || meta.value("format", "") != "genre-model") throw not_a_model(path, "no genre metadata");
+  if (meta.value("format_version", 0) > kModelFormatVersion)
+    throw std::runtime_error(path + ": written by a newer genre (model format " +
+                             std::to_string(meta.value("format_version", 0)) + ")");
+  return meta;
+}
+
+}  // namespace
+
+ModelHeader model_header(const nlohmann::json& meta, const std::string& path) {
+  ModelHeader h;
+  h.path = path;
+  h.meta = meta;
+  try {
+    h.config = model_config_from_json(meta.at("model_config"));
+    h.frontend = frontend_from_json(meta.at("frontend"));
+    h.labels = meta.at("labels").get<std::vector<std::string>>();
+    h.parameters = meta.value("parameters", int64_t(0));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": incomplete model metadata (" + e.what() + ")");
+  }
+  if (h.labels.empty() || int64_t(h.labels.size()) != h.config.n_classes)
+    throw std::runtime_error(path + ": the model's labels do not match its classes");
+  return h;
+}
+
+void write_model_file(const std::string& path, TensorFile file) {
+  file.meta["format"] = "genre-model";
+  file.meta["format_version"] = kModelFormatVersion;
+  file.meta["genre_version"] = GENRE_VERSION;
+  nlohmann::json header = {{"__metadata__", {{kMetaKey, file.meta.dump()}}}};
+  uint64_t offset = 0;
+  for (const auto& [name, t] : file.tensors) {
+    if (t.bytes.size() != size_t(t.numel()) * dtype_size(t.dtype))
+      throw std::logic_error(name + ": " + std::to_string(t.bytes.size()) + " bytes do not match its shape and dtype");
+    header[name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // the data section starts 8-byte aligned
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(path + ": cannot write");
+    unsigned char len[8];
+    for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(text.size()) >> (8 * i));
+    out.write(reinterpret_cast<const char*>(len), 8);
+    out.write(text.data(), std::streamsize(text.size()));
+    for (const auto& [name, t] : file.tensors) out.write(reinterpret_cast<const char*>(t.bytes.data()), std::streamsize(t.bytes.size()));
+    if (!out.flush()) throw std::runtime_error(path + ": write failed");
+  }
+  // A crash never leaves a half-written model under the real name.
+  std::filesystem::rename(tmp, path);
+}
+
+TensorFile read_model_file(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such model file");
+  std::ifstream in(path, std::ios::binary);
+  auto [header, data_start] = read_header(in, path);
+  TensorFile f;
+  f.meta = genre_meta(header, path);
+  const uint64_t data_size = std::filesystem::file_size(path) - data_start;
+  std::vector<uint8_t> data(data_size);
+  if (!in.read(reinterpret_cast<char*>(data.data()), std::streamsize(data_size)))
+    throw std::runtime_error(path + ": damaged model file (truncated data)");
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") continue;
+    StoredTensor t;
+    try {
+      t.dtype = entry.at("dtype").get<std::string>();
+      t.shape = entry.at("shape").get<std::vector<int64_t>>();
+      const auto off = entry.at("data_offsets").get<std::vector<uint64_t>>();
+      if (off.size() != 2 || off[0] > off[1] || off[1] > data_size) throw std::out_of_range("byte range outside the data");
+      if (dtype_size(t.dtype) == 0) throw std::out_of_range("unknown dtype " + t.dtype);
+      if (off[1] - off[0] != uint64_t(t.numel()) * dtype_size(t.dtype)) throw std::out_of_range("size does not match the shape");
+      t.bytes.assign(data.begin() + long(off[0]), data.begin() + long(off[1]));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(path + ": damaged model file (tensor " + name + ": " + e.what() + ")");
+    }
+    f.tensors.emplace(name, std::move(t));
+  }
+  return f;
+}
+
+ModelHeader read_model_header(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such model file");
+  std::ifstream in(path, std::ios::binary);
+  return model_header(genre_meta(read_header(in, path).first, path), path);
+}
+
+}  // namespace genre

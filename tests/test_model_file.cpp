@@ -1,0 +1,113 @@
+// The model file without torch: safetensors' layout round trip, and clear errors for files that
+// are not genre models or are damaged.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "genre/model_file.h"
+#include "test_util.h"
+
+using namespace genre;
+using namespace genre::test;
+
+namespace {
+TensorFile small_file() {
+  FrontEndParams fp;
+  fp.input = InputKind::Table;
+  TensorFile f;
+  f.meta = {{"labels", {"x", "y"}}, {"frontend", to_json(fp)},
+            {"model_config", to_json(ModelConfig{"logreg", {3, 1, 1}, 2, 0.0})}, {"parameters", 8}};
+  const float w[6] = {1, 0, 0, 0, 1, 0}, b[2] = {0.5f, -0.5f}, mean[3] = {0, 0, 0}, sd[3] = {1, 1, 1};
+  auto put = [&](const char* name, const float* v, std::vector<int64_t> shape, size_t n) {
+    f.tensors[name] = {"F32", shape, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(v), reinterpret_cast<const uint8_t*>(v + n))};
+  };
+  put("classifier.weight", w, {2, 3}, 6);
+  put("classifier.bias", b, {2}, 2);
+  put("input_mean", mean, {1, 3, 1, 1}, 3);
+  put("input_std", sd, {1, 3, 1, 1}, 3);
+  return f;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+void spit(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+
+// The message of the runtime_error that f throws, or "" if none.
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(ModelFile, RoundTripInSafetensorsLayout) {
+  TempDir dir;
+  const std::string path = dir.file("m.genre");
+  write_model_file(path, small_file());
+  const std::string raw = slurp(path);
+  uint64_t n = 0;
+  std::memcpy(&n, raw.data(), 8);  // little-endian header length, then the JSON header
+  ASSERT_LT(8 + n, raw.size());
+  EXPECT_EQ((8 + n) % 8, 0u);
+  const auto header = nlohmann::json::parse(raw.substr(8, n));
+  EXPECT_EQ(header["classifier.weight"]["dtype"], "F32");
+  EXPECT_EQ(header["classifier.weight"]["shape"], nlohmann::json({2, 3}));
+  EXPECT_TRUE(header["__metadata__"]["genre"].is_string());
+
+  const TensorFile back = read_model_file(path);
+  EXPECT_EQ(back.meta["format"], "genre-model");
+  EXPECT_EQ(back.meta["format_version"], kModelFormatVersion);
+  const TensorFile orig = small_file();
+  ASSERT_EQ(back.tensors.size(), orig.tensors.size());
+  for (const auto& [name, t] : orig.tensors) {
+    EXPECT_EQ(back.tensors.at(name).shape, t.shape) << name;
+    EXPECT_EQ(back.tensors.at(name).bytes, t.bytes) << name;
+  }
+  const ModelHeader h = read_model_header(path);
+  EXPECT_EQ(h.labels, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(h.config.arch, "logreg");
+  EXPECT_EQ(h.parameters, 8);
+  EXPECT_EQ(h.frontend.input, InputKind::Table);
+
+  // The torch-free runner: identity weights, so the logits are (x0 + 0.5, x1 - 0.5).
+  const float x[3] = {1.f, 2.f, 7.f};
+  double p[2];
+  native_probabilities(back, h)(x, 1, p);
+  EXPECT_NEAR(p[1], 1.0 / (1.0 + std::exp(1.5 - 1.5)), 1e-12);
+  EXPECT_NEAR(p[0] + p[1], 1.0, 1e-12);
+}
+
+TEST(ModelFile, BadFilesAreNamedWithTheReason) {
+  TempDir dir;
+  const std::string good = dir.file("good.genre");
+  write_model_file(good, small_file());
+  const std::string raw = slurp(good);
+
+  EXPECT_NE(error_of([&] { read_model_header(dir.file("missing.genre")); }).find("missing.genre: no such model file"), std::string::npos);
+  spit(dir.file("zip.genre"), std::string("PK\x03\x04", 4) + std::string(100, 'z'));
+  EXPECT_NE(error_of([&] { read_model_header(dir.file("zip.genre")); }).find("zip.genre: not a genre model file (a torch archive"), std::string::npos);
+  spit(dir.file("text.genre"), "hello, this is not a model at all");
+  EXPECT_NE(error_of([&] { read_model_file(dir.file("text.genre")); }).find("text.genre: not a genre model file"), std::string::npos);
+  spit(dir.file("cut.genre"), raw.substr(0, raw.size() - 5));
+  EXPECT_NE(error_of([&] { read_model_file(dir.file("cut.genre")); }).find("cut.genre: damaged model file"), std::string::npos);
+
+  TensorFile newer = small_file();
+  write_model_file(dir.file("newer.genre"), newer);
+  std::string s = slurp(dir.file("newer.genre"));
+  const std::string v = "\\\"format_version\\\":" + std::to_string(kModelFormatVersion);
+  ASSERT_NE(s.find(v), std::string::npos);
+  s.replace(s.find(v), v.size(), "\\\"format_version\\\":9");  // same length: the header length holds
+  spit(dir.file("newer.genre"), s);
+  EXPECT_NE(error_of([&] { read_model_header(dir.file("newer.genre")); }).find("newer genre"), std::string::npos);
+
+  TensorFile bad = small_file();
+  bad.tensors["classifier.weight"].shape = {2, 2};  // 6 floats stored, 4 declared
+  EXPECT_THROW(write_model_file(dir.file("bad.genre"), bad), std::logic_error);
+}
