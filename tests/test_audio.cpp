@@ -237,6 +237,8 @@ TEST(Chunks, StreamingChunksEqualInMemoryChunks) {
     p.min_fraction = min_fraction;
     auto expected = chunk_audio(a.samples, 22050, p);
     ChunkReader reader(path, p, 22050);
+    std::vector<float> tapped;  // every decoded sample, in order
+    reader.set_tap([&](const float* x, size_t n) { tapped.insert(tapped.end(), x, x + n); });
     std::vector<float> chunk;
     double start = -1;
     size_t i = 0;
@@ -247,6 +249,7 @@ TEST(Chunks, StreamingChunksEqualInMemoryChunks) {
       ++i;
     }
     EXPECT_EQ(i, expected.size());
+    EXPECT_EQ(tapped, a.samples);
     // 10 s, 4 s windows every 2 s: starts 0,2,4,6 are full; 8 holds 2 s (half a window).
     EXPECT_EQ(expected.size(), min_fraction == 1.0 ? 4u : 5u);
   }

@@ -127,6 +127,7 @@ TEST(Server, EndpointsAndErrors) {
   EXPECT_EQ(j["genre"], j["top"][0]["genre"]);
   EXPECT_GE(j["timeline"].size(), 1u);
   EXPECT_EQ(j["spectrogram_png"].get<std::string>().rfind("data:image/png;base64,", 0), 0u);
+  EXPECT_NEAR(j["spectrogram_seconds"].get<double>(), 10.0, 0.05);  // the whole 10 s clip (under 60 s)
 
   // The raw audio as the body gives the same answer.
   auto raw = c.Post("/api/classify", example(), "audio/ogg");

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -108,6 +109,11 @@ class ChunkReader {
   // Fills chunk (resized to the chunk length) and returns true; false when no window is left.
   // `valid` receives how many samples are audio rather than zero padding.
   bool next(std::vector<float>& chunk, double* start_seconds = nullptr, size_t* valid = nullptr);
+  // Called with every block of decoded samples, in order, as the reader takes them from the
+  // stream: all of them once next() has returned false. (The server draws its spectrogram from
+  // these instead of decoding an upload twice.)
+  using SampleTap = std::function<void(const float* samples, size_t n)>;
+  void set_tap(SampleTap tap) { tap_ = std::move(tap); }
   size_t chunk_samples() const { return chunk_len_; }
   size_t hop_samples() const { return hop_len_; }
 
@@ -120,6 +126,7 @@ class ChunkReader {
   int64_t next_start_ = 0;
   bool eof_ = false;
   bool emitted_ = false;
+  SampleTap tap_;
 };
 
 }  // namespace genre

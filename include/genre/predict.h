@@ -38,7 +38,9 @@ class Predictor {
 
   // Never throws for bad input: the error is in Prediction::error (naming the source).
   Prediction predict_file(const std::string& path, bool timeline = false) const;
-  Prediction predict_memory(const void* data, size_t size, const std::string& name, bool timeline = false) const;
+  // tap, if given, sees every decoded sample (ChunkReader::set_tap).
+  Prediction predict_memory(const void* data, size_t size, const std::string& name, bool timeline = false,
+                            const ChunkReader::SampleTap& tap = {}) const;
 
   // The JSON of `genre predict --format json|jsonl` and of the server's /api/classify.
   nlohmann::json to_json(const Prediction& p, size_t top_k = 3, bool timeline = false) const;
@@ -46,7 +48,8 @@ class Predictor {
   nlohmann::json describe() const;
 
  private:
-  Prediction run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline) const;
+  Prediction run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline,
+                 const ChunkReader::SampleTap& tap = {}) const;
   ModelHeader model_;
   ProbabilityFn probabilities_;
   FrontEnd frontend_;

@@ -45,7 +45,9 @@ bool ChunkReader::next(std::vector<float>& chunk, double* start_seconds, size_t*
   const int64_t need_end = next_start_ + int64_t(chunk_len_);
   while (!eof_ && buffer_start_ + int64_t(buffer_.size()) < need_end) {
     size_t want = size_t(need_end - (buffer_start_ + int64_t(buffer_.size())));
-    if (stream_->read(buffer_, std::max<size_t>(want, 1 << 14)) == 0) eof_ = true;
+    const size_t got = stream_->read(buffer_, std::max<size_t>(want, 1 << 14));
+    if (got == 0) eof_ = true;
+    else if (tap_) tap_(buffer_.data() + buffer_.size() - got, got);
   }
   const int64_t available = buffer_start_ + int64_t(buffer_.size()) - next_start_;
   if (available <= 0 || !keep_window(size_t(available), chunk_len_, !emitted_, params_.min_fraction)) return false;

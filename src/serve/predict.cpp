@@ -42,20 +42,23 @@ Prediction Predictor::predict_file(const std::string& path, bool timeline) const
   }
 }
 
-Prediction Predictor::predict_memory(const void* data, size_t size, const std::string& name, bool timeline) const {
+Prediction Predictor::predict_memory(const void* data, size_t size, const std::string& name, bool timeline,
+                                     const ChunkReader::SampleTap& tap) const {
   try {
-    return run(std::make_unique<AudioStream>(data, size, model_.frontend.sample_rate, name), name, timeline);
+    return run(std::make_unique<AudioStream>(data, size, model_.frontend.sample_rate, name), name, timeline, tap);
   } catch (const std::exception& e) {
     return failed(name, e);
   }
 }
 
-Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline) const {
+Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline,
+                          const ChunkReader::SampleTap& tap) const {
   const auto& fp = model_.frontend;
   ChunkParams cp;
   cp.chunk_seconds = fp.chunk_seconds;
   cp.hop_seconds = fp.chunk_hop;
   ChunkReader reader(std::move(stream), cp);
+  reader.set_tap(tap);
   const Shape shape = frontend_.shape();
   const size_t k = model_.labels.size(), batch_max = 8;
   Prediction pred;

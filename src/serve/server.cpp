@@ -45,15 +45,12 @@ std::string base64(const std::vector<uint8_t>& in) {
   return out;
 }
 
-// The log-mel spectrogram of the first `seconds` of an upload, as a PNG data URL (at most 600
+// The log-mel spectrogram of the samples y (at sample_rate), as a PNG data URL (at most 600
 // columns: frames are averaged in groups).
-std::pair<std::string, double> spectrogram_png(const std::string& body, const std::string& name, double seconds) {
-  AudioStream stream(body.data(), body.size(), kDefaultSampleRate, name);
-  std::vector<float> y;
-  const size_t limit = size_t(seconds * kDefaultSampleRate);
-  while (y.size() < limit && stream.read(y, std::min<size_t>(1 << 16, limit - y.size())) > 0) {
-  }
-  const Matrix db = LogMelSpectrogram()(y);  // frames x 128
+std::string spectrogram_png(const std::vector<float>& y, int sample_rate) {
+  LogMelParams lp;
+  lp.sample_rate = sample_rate;
+  const Matrix db = LogMelSpectrogram(lp)(y);  // frames x 128
   const size_t group = std::max<size_t>(1, (db.rows + 599) / 600);
   const int width = int((db.rows + group - 1) / group), height = int(db.cols);
   std::vector<float> img(size_t(width) * size_t(height), 0.f);
@@ -66,7 +63,7 @@ std::pair<std::string, double> spectrogram_png(const std::string& body, const st
     }
   const float hi = db.empty() ? 0.f : *std::max_element(db.data.begin(), db.data.end());
   const Image png = spectrogram_image(img.data(), height, width, hi - 80.f, hi, 2);
-  return {"data:image/png;base64," + base64(encode_png(png)), double(y.size()) / kDefaultSampleRate};
+  return "data:image/png;base64," + base64(encode_png(png));
 }
 
 }  // namespace
@@ -118,10 +115,19 @@ int serve(const ServerOptions& o, const Predictor& predictor) {
     if (body->empty()) return send_error(res, 400, "empty upload: send the audio as the body or as the form field 'file'");
     const bool timeline = req.get_param_value("timeline") == "1";
     const size_t top_k = req.has_param("top_k") ? size_t(std::max(1, std::atoi(req.get_param_value("top_k").c_str()))) : 3;
+    // The spectrogram shows the first 60 s, taken from the samples the classification decodes.
+    const bool spectrogram = req.get_param_value("spectrogram") == "1";
+    const int sr = predictor.model().frontend.sample_rate;
+    const size_t head_limit = spectrogram ? size_t(60 * sr) : 0;
+    std::vector<float> head;
+    auto keep_head = [&](const float* x, size_t n) {
+      head.insert(head.end(), x, x + std::min(n, head_limit - head.size()));
+    };
     gate.enter();
     Prediction p;
     try {
-      p = predictor.predict_memory(body->data(), body->size(), name, timeline);
+      p = predictor.predict_memory(body->data(), body->size(), name, timeline,
+                                   spectrogram ? ChunkReader::SampleTap(keep_head) : ChunkReader::SampleTap());
     } catch (...) {
       gate.leave();
       throw;
@@ -132,11 +138,10 @@ int serve(const ServerOptions& o, const Predictor& predictor) {
       return send_error(res, p.unreadable ? 415 : 422, p.error);
     }
     nlohmann::json j = predictor.to_json(p, top_k, timeline);
-    if (req.get_param_value("spectrogram") == "1") {
+    if (spectrogram) {
       try {
-        auto [png, seconds] = spectrogram_png(*body, name, 60.0);
-        j["spectrogram_png"] = png;
-        j["spectrogram_seconds"] = seconds;
+        j["spectrogram_png"] = spectrogram_png(head, sr);
+        j["spectrogram_seconds"] = double(head.size()) / sr;
       } catch (const std::exception&) {
         // The classification stands; the picture is optional.
       }
