@@ -23,6 +23,16 @@ for i in 1 2 3; do ms $G predict $CLIP > /dev/null; done   # warm the page cache
 V=$(for i in $(seq 15); do ms $G --version; done | median)
 P=$(for i in $(seq 15); do ms $G predict $CLIP; done | median)
 echo "genre --version: ${V} ms; genre predict (30 s FLAC): ${P} ms; classification beyond process start: $((P - V)) ms"
+# The same with a model that needs libtorch (loaded by the plugin on a background thread while the
+# clip decodes): a `tiny` CNN trained for one epoch on the shared GTZAN audio, when it is here.
+DATA=${GENRE_GTZAN_DIR:-../shared/data/gtzan}
+if [[ -d $DATA/audio ]]; then
+  $G train --data "$DATA/audio" --model tiny --split fault-filtered --epochs 1 --out "$TMP/tiny" > /dev/null 2>&1
+  for i in 1 2 3; do ms $G predict --model "$TMP/tiny/model.genre" $CLIP > /dev/null; done
+  T=$(for i in $(seq 15); do ms $G predict --model "$TMP/tiny/model.genre" $CLIP; done | median)
+  E=$(for i in $(seq 15); do ms $G evaluate --help; done | median)
+  echo "genre predict --model tiny (torch): ${T} ms; genre evaluate --help (process start + loading libtorch): ${E} ms"
+fi
 
 echo "== 2. a two-hour file, streamed"
 python3 - "$TMP/two_hours.wav" <<'PY'

@@ -53,6 +53,27 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_EQ(run("").status, 2);
 }
 
+// Without its torch plugin the executable still predicts with the bundled model, and a torch
+// command says what is missing.
+TEST(Cli, WithoutTheTorchPlugin) {
+  TempDir dir;
+  std::filesystem::copy_file(GENRE_BIN, dir.file("genre"));
+  std::filesystem::permissions(dir.file("genre"), std::filesystem::perms::owner_all);
+  const std::string lonely = dir.file("genre");
+  auto run_lonely = [&](const std::string& args) {
+    const std::string cmd = "GENRE_MODEL=" + source_dir() + "/models/genre-default.genre " + lonely + " " + args +
+                            " > " + dir.file("out") + " 2>&1";
+    const int st = std::system(cmd.c_str());
+    return std::make_pair(WEXITSTATUS(st), read_bytes(dir.file("out")));
+  };
+  auto [train_status, train_out] = run_lonely("train --data x --out y");
+  EXPECT_EQ(train_status, 2);
+  EXPECT_NE(train_out.find("train: cannot load libgenre_torch.so"), std::string::npos) << train_out;
+  auto [predict_status, predict_out] = run_lonely("predict " + source_dir() + "/examples/jazz");
+  EXPECT_EQ(predict_status, 0) << predict_out;
+  EXPECT_NE(predict_out.find("jazz.00000.ogg (10.0 s):"), std::string::npos) << predict_out;
+}
+
 TEST(Cli, FeaturesOnExamplesPrintsATable) {
   auto r = run("features " + source_dir() + "/examples");
   EXPECT_EQ(r.status, 0) << r.out;

@@ -29,11 +29,6 @@ TensorFile small_file() {
   return f;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-void spit(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 // The message of the runtime_error that f throws, or "" if none.
 template <class F>
@@ -51,7 +46,7 @@ TEST(ModelFile, RoundTripInSafetensorsLayout) {
   TempDir dir;
   const std::string path = dir.file("m.genre");
   write_model_file(path, small_file());
-  const std::string raw = slurp(path);
+  const std::string raw = read_bytes(path);
   uint64_t n = 0;
   std::memcpy(&n, raw.data(), 8);  // little-endian header length, then the JSON header
   ASSERT_LT(8 + n, raw.size());
@@ -88,23 +83,23 @@ TEST(ModelFile, BadFilesAreNamedWithTheReason) {
   TempDir dir;
   const std::string good = dir.file("good.genre");
   write_model_file(good, small_file());
-  const std::string raw = slurp(good);
+  const std::string raw = read_bytes(good);
 
   EXPECT_NE(error_of([&] { read_model_header(dir.file("missing.genre")); }).find("missing.genre: no such model file"), std::string::npos);
-  spit(dir.file("zip.genre"), std::string("PK\x03\x04", 4) + std::string(100, 'z'));
+  write_bytes(dir.file("zip.genre"), std::string("PK\x03\x04", 4) + std::string(100, 'z'));
   EXPECT_NE(error_of([&] { read_model_header(dir.file("zip.genre")); }).find("zip.genre: not a genre model file (a torch archive"), std::string::npos);
-  spit(dir.file("text.genre"), "hello, this is not a model at all");
+  write_bytes(dir.file("text.genre"), "hello, this is not a model at all");
   EXPECT_NE(error_of([&] { read_model_file(dir.file("text.genre")); }).find("text.genre: not a genre model file"), std::string::npos);
-  spit(dir.file("cut.genre"), raw.substr(0, raw.size() - 5));
+  write_bytes(dir.file("cut.genre"), raw.substr(0, raw.size() - 5));
   EXPECT_NE(error_of([&] { read_model_file(dir.file("cut.genre")); }).find("cut.genre: damaged model file"), std::string::npos);
 
   TensorFile newer = small_file();
   write_model_file(dir.file("newer.genre"), newer);
-  std::string s = slurp(dir.file("newer.genre"));
+  std::string s = read_bytes(dir.file("newer.genre"));
   const std::string v = "\\\"format_version\\\":" + std::to_string(kModelFormatVersion);
   ASSERT_NE(s.find(v), std::string::npos);
   s.replace(s.find(v), v.size(), "\\\"format_version\\\":9");  // same length: the header length holds
-  spit(dir.file("newer.genre"), s);
+  write_bytes(dir.file("newer.genre"), s);
   EXPECT_NE(error_of([&] { read_model_header(dir.file("newer.genre")); }).find("newer genre"), std::string::npos);
 
   TensorFile bad = small_file();

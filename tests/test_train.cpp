@@ -58,11 +58,6 @@ TrainOptions options(const std::string& data, const std::string& out, int epochs
   return o;
 }
 
-std::string read_file(const std::string& p) {
-  std::ifstream f(p);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
 }  // namespace
 
 TEST(Train, WritesAModelThatEvaluatesAndReloads) {
@@ -96,21 +91,21 @@ TEST(Train, SameSeedSameResultAndResumeContinuesExactly) {
   const auto data = make_collection(dir);
   train(options(data, dir.file("a"), 3));
   train(options(data, dir.file("b"), 3));
-  const std::string log_a = read_file(dir.file("a/log.csv"));
+  const std::string log_a = read_bytes(dir.file("a/log.csv"));
   auto strip_seconds = [](const std::string& log) {  // the last column is wall time
     std::string out;
     std::istringstream in(log);
     for (std::string line; std::getline(in, line);) out += line.substr(0, line.find_last_of(',')) + "\n";
     return out;
   };
-  EXPECT_EQ(strip_seconds(log_a), strip_seconds(read_file(dir.file("b/log.csv"))));
+  EXPECT_EQ(strip_seconds(log_a), strip_seconds(read_bytes(dir.file("b/log.csv"))));
   // 2 epochs, then resume to 3: the same as 3 in one go.
   train(options(data, dir.file("c"), 2));
   auto resumed = options(data, dir.file("c"), 3);
   resumed.resume = true;
   TrainResult r = train(resumed);
   EXPECT_EQ(r.history.size(), 3u);
-  EXPECT_EQ(strip_seconds(log_a), strip_seconds(read_file(dir.file("c/log.csv"))));
+  EXPECT_EQ(strip_seconds(log_a), strip_seconds(read_bytes(dir.file("c/log.csv"))));
 }
 
 TEST(Train, BadOptionsAreErrors) {
@@ -137,11 +132,11 @@ TEST(Train, EvaluateCommandWritesReports) {
   const std::string cmd = std::string(GENRE_BIN) + " evaluate --model " + dir.file("m/model.genre") +
                           " --part all --cache none --out " + dir.file("report") + " > " + dir.file("eval.txt") + " 2>&1";
   const int rc = std::system(cmd.c_str());
-  EXPECT_EQ(WEXITSTATUS(rc), 1) << read_file(dir.file("eval.txt"));  // the broken file is reported
-  EXPECT_NE(read_file(dir.file("eval.txt")).find("broken.00099.wav"), std::string::npos);
+  EXPECT_EQ(WEXITSTATUS(rc), 1) << read_bytes(dir.file("eval.txt"));  // the broken file is reported
+  EXPECT_NE(read_bytes(dir.file("eval.txt")).find("broken.00099.wav"), std::string::npos);
   for (const char* f : {"report.json", "report.md", "confusion.png", "confusion_chunks.png"})
     EXPECT_TRUE(fs::exists(dir.file("report/") + f)) << f;
-  auto report = nlohmann::json::parse(read_file(dir.file("report/report.json")));
+  auto report = nlohmann::json::parse(read_bytes(dir.file("report/report.json")));
   EXPECT_EQ(report["part"], "all");
   EXPECT_EQ(report["clips"].size(), 15u);
   EXPECT_TRUE(report["clip_level"].contains("macro_auroc"));
@@ -150,7 +145,7 @@ TEST(Train, EvaluateCommandWritesReports) {
   const std::string cmd2 = std::string(GENRE_BIN) + " evaluate --model " + dir.file("m/model.genre") +
                            " --cache none > " + dir.file("eval2.txt") + " 2>&1";
   EXPECT_NE(WEXITSTATUS(std::system(cmd2.c_str())), 0);
-  EXPECT_NE(read_file(dir.file("eval2.txt")).find("--part valid"), std::string::npos);
+  EXPECT_NE(read_bytes(dir.file("eval2.txt")).find("--part valid"), std::string::npos);
 }
 
 // genre predict with a torch model: the executable loads it through libgenre_torch.so on a
@@ -162,8 +157,8 @@ TEST(Train, PredictCommandRunsATorchModelThroughThePlugin) {
   const std::string song = data + "/low/low.00001.wav";
   const std::string cmd = std::string(GENRE_BIN) + " predict " + song + " --model " + dir.file("m/model.genre") +
                           " --format json --top-k 3 > " + dir.file("p.json") + " 2> " + dir.file("p.err");
-  ASSERT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0) << read_file(dir.file("p.err"));
-  const auto j = nlohmann::json::parse(read_file(dir.file("p.json")));
+  ASSERT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0) << read_bytes(dir.file("p.err"));
+  const auto j = nlohmann::json::parse(read_bytes(dir.file("p.json")));
   ASSERT_EQ(j.size(), 1u);
   LoadedModel m = load_model(dir.file("m/model.genre"));
   FrontEnd fe(m.frontend);

@@ -43,7 +43,11 @@ int main(int argc, char** argv) {
       plugin = &genre::cli::torch_plugin();
       plugin->register_commands(app);
     } catch (const std::exception& e) {
-      // predict, serve and features still work; the others are reported unknown, with this reason.
+      if (argc > 1 && argv[1][0] != '-') {
+        std::fprintf(stderr, "genre: error: %s: %s\n", argv[1], e.what());
+        return 2;
+      }
+      // --help still lists predict, serve and features.
       std::fprintf(stderr, "genre: warning: %s\n", e.what());
     }
   }
