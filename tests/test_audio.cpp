@@ -250,6 +250,7 @@ TEST(Chunks, StreamingChunksEqualInMemoryChunks) {
     }
     EXPECT_EQ(i, expected.size());
     EXPECT_EQ(tapped, a.samples);
+    EXPECT_EQ(reader.samples_read(), int64_t(a.samples.size()));
     // 10 s, 4 s windows every 2 s: starts 0,2,4,6 are full; 8 holds 2 s (half a window).
     EXPECT_EQ(expected.size(), min_fraction == 1.0 ? 4u : 5u);
   }

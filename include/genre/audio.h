@@ -116,6 +116,8 @@ class ChunkReader {
   void set_tap(SampleTap tap) { tap_ = std::move(tap); }
   size_t chunk_samples() const { return chunk_len_; }
   size_t hop_samples() const { return hop_len_; }
+  // Samples decoded so far: the signal's whole length once next() has returned false.
+  int64_t samples_read() const { return buffer_start_ + int64_t(buffer_.size()); }
 
  private:
   std::unique_ptr<AudioStream> stream_;

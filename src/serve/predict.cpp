@@ -103,7 +103,7 @@ Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string
   flush();
   if (windows == 0) throw AudioError(source, "no audio to classify");
   for (double& v : pred.probabilities) v /= double(windows);
-  pred.duration = audio_end;
+  pred.duration = double(reader.samples_read()) / fp.sample_rate;  // windows may leave a tail out
   return pred;
 }
 
