@@ -40,9 +40,9 @@ TEST(Models, ParameterCountsOfTheNamedSizes) {
   EXPECT_NEAR(double(count_parameters(*create_model(config("densenet121", mel)))), 6.96e6, 0.05e6);
   EXPECT_NEAR(double(count_parameters(*create_model(config("mobilenet-v2", mel)))), 2.24e6, 0.03e6);
   EXPECT_NEAR(double(count_parameters(*create_model(config("vgg16", mel)))), 14.85e6, 0.1e6);
-  // lstm: 4*(20*512 + 512*512 + 2*512) + 4*(512*256 + 256*256 + 2*256) + dense layers
+  // lstm: batch norm 2*20 + 4*(20*512 + 512*512 + 2*512) + 4*(512*256 + 256*256 + 2*256) + dense layers
   EXPECT_EQ(count_parameters(*create_model(config("lstm", {1, 20, 173}))),
-            4 * (20 * 512 + 512 * 512 + 2 * 512) + 4 * (512 * 256 + 256 * 256 + 2 * 256) + (256 * 128 + 128) +
+            2 * 20 + 4 * (20 * 512 + 512 * 512 + 2 * 512) + 4 * (512 * 256 + 256 * 256 + 2 * 256) + (256 * 128 + 128) +
                 (128 * 64 + 64) + (64 * 10 + 10));
   // Batch-norm statistics and the input standardisation are not trainable.
   Classifier bn = create_model(config("cnn4-bn", mel));
