@@ -3,15 +3,15 @@
 # and prints one Markdown row per run. Validation data only: the fault-filtered valid list for the
 # images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
 # that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
-# with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-ff (default: all but
-# the two slow audio-cv groups). Needs a build (scripts/build.sh).
+# with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm (default: all but the two
+# slow audio-cv groups). Needs a build (scripts/build.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 G=${GENRE_BIN:-build/genre}
 DATA=${GENRE_GTZAN_DIR:-../shared/data/gtzan}
 OUT=${1:-/tmp/genre-experiments}
 shift || true
-GROUPS_WANTED=${*:-"table images audio-cv audio-ff"}
+GROUPS_WANTED=${*:-"table images audio-cv"}
 mkdir -p "$OUT"
 
 # One run: name, then train arguments. Prints the summary lines of genre train.
@@ -71,10 +71,6 @@ for group in $GROUPS_WANTED; do
       ;;
     audio-cv-lstm)
       cv audio-lstm --data "$DATA/audio" --model lstm --chunk-hop 4 --lr 1e-3 --epochs 3 --patience 2
-      ;;
-    audio-ff)
-      run audio-lstm-ff --data "$DATA/audio" --model lstm --split fault-filtered --chunk-hop 4 --lr 1e-3 --epochs 1
-      run audio-densenet121-ff --data "$DATA/audio" --model densenet121 --input dual --split fault-filtered --chunk-hop 4 --lr 1e-3 --epochs 4 --patience 2
       ;;
   esac
 done
