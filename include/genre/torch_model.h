@@ -29,6 +29,9 @@ struct LoadedModel : ModelHeader {
   std::vector<double> predict_clip(const ClipFeatures& f) const;
 };
 
+// A network's class probabilities (softmax of its logits, float64) for n examples, in out.
+void network_probabilities(ClassifierImpl& net, const float* x, int64_t n, double* out);
+
 // meta must hold at least "labels" and "frontend"; "arch", "model_config" and "parameters" are
 // filled in.
 void save_model(const std::string& path, ClassifierImpl& net, nlohmann::json meta);

@@ -74,10 +74,8 @@ void run(const PredictOptions& o) {
   const std::string model_path = o.model.empty() ? default_model_path() : o.model;
   if (model_path.empty())
     throw std::runtime_error("no model given and no bundled model found (models/genre-default.genre); use --model FILE");
-  // The header now; a torch model's weights load in the background while the first file decodes.
-  ModelHeader header = read_model_header(model_path);
-  ProbabilityFn probabilities = open_model(header, /*threads=*/o.jobs > 1 ? 1 : 0, /*background=*/true);
-  Predictor predictor(std::move(header), std::move(probabilities));
+  // A torch model's weights load in the background while the first file decodes.
+  const Predictor predictor = open_predictor(model_path, /*threads=*/o.jobs > 1 ? 1 : 0, /*background=*/true);
   std::vector<std::string> missing;
   const auto files = find_audio_files(o.inputs, &missing);
   for (const auto& m : missing) std::fprintf(stderr, "genre: error: %s: no such file or directory\n", m.c_str());

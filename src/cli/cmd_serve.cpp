@@ -21,9 +21,7 @@ void register_serve(CLI::App& app) {
   cmd->callback([o, model] {
     const std::string path = model->empty() ? default_model_path() : *model;
     if (path.empty()) throw std::runtime_error("no model given and no bundled model found; use --model FILE");
-    ModelHeader header = read_model_header(path);
-    ProbabilityFn probabilities = open_model(header, /*threads=*/1, /*background=*/false);  // one request per thread
-    Predictor predictor(std::move(header), std::move(probabilities));
+    const Predictor predictor = open_predictor(path, /*threads=*/1, /*background=*/false);  // one request per thread
     exit_status = serve(*o, predictor);
   });
 }

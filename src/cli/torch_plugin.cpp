@@ -49,14 +49,17 @@ const TorchPlugin& torch_plugin() {
   return *plugin;
 }
 
-ProbabilityFn open_model(const ModelHeader& header, int threads, bool background) {
-  if (runs_without_torch(header)) return native_probabilities(read_model_file(header.path), header);
-  const std::string path = header.path;
-  if (!background) return torch_plugin().load_probabilities(path, threads);
+Predictor open_predictor(const std::string& path, int threads, bool background) {
+  ModelHeader header = read_model_header(path);
+  if (runs_without_torch(header)) {
+    ProbabilityFn native = native_probabilities(read_model_file(path), header);
+    return Predictor(std::move(header), std::move(native));
+  }
+  if (!background) return Predictor(std::move(header), torch_plugin().load_probabilities(path, threads));
   auto loading = std::async(std::launch::async, [path, threads] {
                    return torch_plugin().load_probabilities(path, threads);
                  }).share();
-  return [loading](const float* x, int64_t n, double* out) { loading.get()(x, n, out); };
+  return Predictor(std::move(header), [loading](const float* x, int64_t n, double* out) { loading.get()(x, n, out); });
 }
 
 }  // namespace genre::cli

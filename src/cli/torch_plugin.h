@@ -8,6 +8,7 @@
 #include <string>
 
 #include "genre/model_file.h"
+#include "genre/predict.h"
 
 namespace CLI {
 class App;
@@ -30,10 +31,10 @@ struct TorchPlugin {
 // ../lib/genre/ from it. Throws std::runtime_error saying what failed.
 const TorchPlugin& torch_plugin();
 
-// The model of a file, ready for a Predictor: genre's own code where the architecture allows,
-// otherwise the plugin, loading on a background thread (the function waits for it on first use)
-// when background is set. Errors in the header throw here; errors in the weights of a model
-// loading in the background are thrown by the function's calls.
-ProbabilityFn open_model(const ModelHeader& header, int threads, bool background);
+// A Predictor for a model file: genre's own code where the architecture allows, otherwise the
+// plugin, loading on a background thread (the first classification waits for it) when background
+// is set. Errors in the header throw here; errors in the weights of a model loading in the
+// background are thrown by its classifications.
+Predictor open_predictor(const std::string& path, int threads, bool background);
 
 }  // namespace genre::cli

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "genre/plot.h"
+#include "genre/torch_model.h"
 
 namespace genre {
 
@@ -13,13 +14,8 @@ Evaluation evaluate_examples(ClassifierImpl& net, const ExampleSet& set, const s
   torch::NoGradGuard no_grad;
   const bool was_training = net.is_training();
   net.eval();
-  const auto& s = set.shape;
   Evaluation e = evaluate_examples(
-      [&](const float* x, int64_t n, double* out) {
-        torch::Tensor in = torch::from_blob(const_cast<float*>(x), {n, s.c, s.h, s.w}, torch::kFloat32);
-        torch::Tensor p = torch::softmax(net.forward(in), 1).to(torch::kFloat64).contiguous();
-        std::copy(p.data_ptr<double>(), p.data_ptr<double>() + p.numel(), out);
-      },
+      [&](const float* x, int64_t n, double* out) { network_probabilities(net, x, n, out); },
       set, labels, batch_size);
   if (was_training) net.train();
   return e;

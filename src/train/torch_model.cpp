@@ -10,12 +10,16 @@ const std::vector<std::pair<torch::ScalarType, const char*>> kDtypes = {
     {torch::kFloat32, "F32"}, {torch::kFloat64, "F64"}, {torch::kInt64, "I64"},
     {torch::kInt32, "I32"},   {torch::kUInt8, "U8"},    {torch::kBool, "BOOL"}};
 
+std::string dtype_name(torch::ScalarType type) {
+  for (const auto& [t, name] : kDtypes)
+    if (t == type) return name;
+  throw std::logic_error("a tensor of an unsupported dtype");
+}
+
 StoredTensor to_stored(const torch::Tensor& t) {
   const torch::Tensor c = t.detach().cpu().contiguous();
   StoredTensor s;
-  for (const auto& [type, name] : kDtypes)
-    if (type == c.scalar_type()) s.dtype = name;
-  if (s.dtype.empty()) throw std::logic_error("a tensor of an unsupported dtype");
+  s.dtype = dtype_name(c.scalar_type());
   s.shape = c.sizes().vec();
   const auto* p = static_cast<const uint8_t*>(c.data_ptr());
   s.bytes.assign(p, p + c.numel() * int64_t(c.element_size()));
@@ -27,8 +31,7 @@ void load_into(torch::Tensor& target, const TensorFile& f, const std::string& na
   const auto it = f.tensors.find(name);
   if (it == f.tensors.end()) throw std::runtime_error(path + ": damaged model file (no tensor " + name + ")");
   const StoredTensor& s = it->second;
-  const StoredTensor want = to_stored(torch::empty(target.sizes(), target.options()));
-  if (s.dtype != want.dtype || s.shape != want.shape)
+  if (s.dtype != dtype_name(target.scalar_type()) || s.shape != target.sizes().vec())
     throw std::runtime_error(path + ": damaged model file (tensor " + name + " has the wrong shape or dtype)");
   torch::NoGradGuard g;
   std::memcpy(target.data_ptr(), s.bytes.data(), s.bytes.size());
@@ -59,17 +62,20 @@ void save_model(const std::string& path, const XgbModel& trees, const ModelConfi
 }
 
 void LoadedModel::probabilities(const float* x, int64_t n, double* out) const {
-  const int64_t k = int64_t(labels.size());
-  const auto& s = config.input;
   if (xgb) {
-    const auto p = xgb->predict(x, size_t(n), size_t(s.size()));
+    const auto p = xgb->predict(x, size_t(n), size_t(config.input.size()));
     std::copy(p.begin(), p.end(), out);
     return;
   }
+  network_probabilities(*net, x, n, out);
+}
+
+void network_probabilities(ClassifierImpl& net, const float* x, int64_t n, double* out) {
   torch::NoGradGuard no_grad;
+  const auto& s = net.config().input;
   torch::Tensor in = torch::from_blob(const_cast<float*>(x), {n, s.c, s.h, s.w}, torch::kFloat32);
-  torch::Tensor p = torch::softmax(net->forward(in), 1).to(torch::kFloat64).contiguous();
-  std::memcpy(out, p.data_ptr<double>(), size_t(n * k) * sizeof(double));
+  torch::Tensor p = torch::softmax(net.forward(in), 1).to(torch::kFloat64).contiguous();
+  std::memcpy(out, p.data_ptr<double>(), size_t(p.numel()) * sizeof(double));
 }
 
 ProbabilityFn LoadedModel::probability_fn() const {
