@@ -1,7 +1,13 @@
 // Process-level settings for programs built on libgenre (the CLI, the server, the benchmarks).
 #pragma once
 
+#include <string>
+
 namespace genre {
+
+// The folder of the running executable (from /proc/self/exe), or "" if it cannot be read. The CLI
+// finds its torch plugin and the bundled model relative to it.
+std::string executable_dir();
 
 // Batch: keeps freed heap memory for reuse instead of returning it to the kernel after each file:
 // analysing a clip allocates the same few megabyte-sized buffers every time, and with glibc's

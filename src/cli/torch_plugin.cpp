@@ -1,7 +1,8 @@
 #include "torch_plugin.h"
 
+#include "genre/runtime.h"
+
 #include <dlfcn.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -17,10 +18,8 @@ namespace {
 const TorchPlugin* load_plugin() {
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("GENRE_TORCH_PLUGIN")) candidates.push_back(env);
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0) {
-    const fs::path dir = fs::path(std::string(exe, size_t(n))).parent_path();
+  if (const std::string exe_dir = executable_dir(); !exe_dir.empty()) {
+    const fs::path dir = exe_dir;
     candidates.push_back((dir / "libgenre_torch.so").string());
     candidates.push_back((dir.parent_path() / "lib" / "genre" / "libgenre_torch.so").string());
   }

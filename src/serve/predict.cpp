@@ -1,6 +1,5 @@
 #include "genre/predict.h"
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,6 +7,7 @@
 #include <numeric>
 
 #include "genre/gtzan_features.h"
+#include "genre/runtime.h"
 #include "genre/version.h"
 
 namespace fs = std::filesystem;
@@ -152,10 +152,8 @@ nlohmann::json Predictor::describe() const {
 std::string default_model_path() {
   if (const char* env = std::getenv("GENRE_MODEL")) return env;
   std::vector<fs::path> candidates;
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0) {
-    const fs::path dir = fs::path(std::string(exe, size_t(n))).parent_path();
+  if (const std::string exe_dir = executable_dir(); !exe_dir.empty()) {
+    const fs::path dir = exe_dir;
     candidates = {dir / "models", dir.parent_path() / "models", dir.parent_path() / "share" / "genre" / "models"};
   }
   candidates.push_back(fs::path(GENRE_SOURCE_TREE) / "models");

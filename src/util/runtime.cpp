@@ -1,12 +1,21 @@
 #include "genre/runtime.h"
 
+#include <unistd.h>
+
 #include <cstdlib>  // defines __GLIBC__ on glibc systems
+#include <filesystem>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
 namespace genre {
+
+std::string executable_dir() {
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  return n > 0 ? std::filesystem::path(std::string(exe, size_t(n))).parent_path().string() : "";
+}
 
 void configure_allocator(AllocatorUse use) {
 #if defined(__GLIBC__)
