@@ -1,6 +1,5 @@
 #include "genre/predict.h"
 
-
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
