@@ -165,6 +165,20 @@ TEST(Train, PredictCommandRunsATorchModelThroughThePlugin) {
   const auto probs = m.predict_clip(fe.file(song));
   for (size_t c = 0; c < m.labels.size(); ++c)
     EXPECT_NEAR(j[0]["probabilities"][m.labels[c]].get<double>(), probs[c], 1e-5) << m.labels[c];
+
+  // Weights that fail to load in the background (the header is intact, the data cut short) stop
+  // the batch with one error, not one per file.
+  const std::string bytes = read_bytes(dir.file("m/model.genre"));
+  write_bytes(dir.file("cut.genre"), bytes.substr(0, bytes.size() - 64));
+  const std::string cmd2 = std::string(GENRE_BIN) + " predict " + data + "/low --jobs 2 --model " +
+                           dir.file("cut.genre") + " > " + dir.file("cut.out") + " 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(cmd2.c_str())), 2);
+  const std::string out = read_bytes(dir.file("cut.out"));
+  size_t mentions = 0;
+  for (size_t at = out.find("damaged model file"); at != std::string::npos; at = out.find("damaged model file", at + 1))
+    ++mentions;
+  EXPECT_EQ(mentions, 1u) << out;
+  EXPECT_EQ(out.find("low.0000"), std::string::npos) << out;  // no per-file lines
 }
 
 TEST(Train, XgboostOnAFeaturesTable) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,12 @@ struct TensorFile {
 };
 
 constexpr int kModelFormatVersion = 2;
+
+// The model itself cannot be used (its weights failed to load), so no input can be classified:
+// callers stop instead of reporting it once per input.
+struct ModelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 // Writes atomically (a temporary file, then a rename). meta must hold "labels", "frontend",
 // "model_config" and "parameters"; the format keys are added.

@@ -36,7 +36,8 @@ class Predictor {
   const ModelHeader& model() const { return model_; }
   const std::vector<std::string>& labels() const { return model_.labels; }
 
-  // Never throws for bad input: the error is in Prediction::error (naming the source).
+  // Never throws for bad input: the error is in Prediction::error (naming the source). Throws
+  // ModelError when the model's probabilities do (weights that failed to load).
   Prediction predict_file(const std::string& path, bool timeline = false) const;
   // tap, if given, sees every decoded sample (ChunkReader::set_tap).
   Prediction predict_memory(const void* data, size_t size, const std::string& name, bool timeline = false,

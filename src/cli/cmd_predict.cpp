@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "commands.h"
@@ -85,10 +86,27 @@ void run(const PredictOptions& o) {
   if (o.format == "json") std::printf("[");
   Progress progress(files.size(), "files");
   size_t emitted = 0;
+  // A model whose weights fail to load (in the background) fails every file: say it once and stop.
+  std::mutex model_error_mutex;
+  std::string model_error;
+  auto model_failed = [&] {
+    std::lock_guard<std::mutex> lock(model_error_mutex);
+    return !model_error.empty();
+  };
   parallel_ordered(
       files.size(), o.jobs,
-      [&](size_t i) { return predictor.to_json(predictor.predict_file(files[i].path, o.timeline), o.top_k, o.timeline); },
+      [&](size_t i) -> nlohmann::json {
+        if (model_failed()) return nullptr;
+        try {
+          return predictor.to_json(predictor.predict_file(files[i].path, o.timeline), o.top_k, o.timeline);
+        } catch (const ModelError& e) {
+          std::lock_guard<std::mutex> lock(model_error_mutex);
+          if (model_error.empty()) model_error = e.what();
+          return nullptr;
+        }
+      },
       [&](size_t, nlohmann::json j) {
+        if (j.is_null() || model_failed()) return;
         if (j.contains("error")) {
           ++failed;
           progress.message("genre: error: " + j["error"].get<std::string>());
@@ -103,6 +121,7 @@ void run(const PredictOptions& o) {
       },
       /*ordered=*/o.format != "jsonl");  // JSON Lines stream in completion order; each line names its file
   progress.finish();
+  if (!model_error.empty()) throw std::runtime_error(model_error);
   if (o.format == "json") std::printf("\n]\n");
   if (failed) {
     std::fprintf(stderr, "genre: %zu of %zu inputs could not be classified\n", failed, files.size() + missing.size());

@@ -58,7 +58,15 @@ Predictor open_predictor(const std::string& path, int threads, bool background) 
   auto loading = std::async(std::launch::async, [path, threads] {
                    return torch_plugin().load_probabilities(path, threads);
                  }).share();
-  return Predictor(std::move(header), [loading](const float* x, int64_t n, double* out) { loading.get()(x, n, out); });
+  return Predictor(std::move(header), [loading](const float* x, int64_t n, double* out) {
+    ProbabilityFn probabilities;
+    try {
+      probabilities = loading.get();
+    } catch (const std::exception& e) {
+      throw ModelError(e.what());
+    }
+    probabilities(x, n, out);
+  });
 }
 
 }  // namespace genre::cli

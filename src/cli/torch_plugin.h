@@ -34,7 +34,7 @@ const TorchPlugin& torch_plugin();
 // A Predictor for a model file: genre's own code where the architecture allows, otherwise the
 // plugin, loading on a background thread (the first classification waits for it) when background
 // is set. Errors in the header throw here; errors in the weights of a model loading in the
-// background are thrown by its classifications.
+// background are thrown by its classifications, as ModelError.
 Predictor open_predictor(const std::string& path, int threads, bool background);
 
 }  // namespace genre::cli

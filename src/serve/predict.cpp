@@ -36,6 +36,8 @@ Prediction failed(const std::string& source, const std::exception& e) {
 Prediction Predictor::predict_file(const std::string& path, bool timeline) const {
   try {
     return run(std::make_unique<AudioStream>(path, model_.frontend.sample_rate), path, timeline);
+  } catch (const ModelError&) {
+    throw;
   } catch (const std::exception& e) {
     return failed(path, e);
   }
@@ -45,6 +47,8 @@ Prediction Predictor::predict_memory(const void* data, size_t size, const std::s
                                      const ChunkReader::SampleTap& tap) const {
   try {
     return run(std::make_unique<AudioStream>(data, size, model_.frontend.sample_rate, name), name, timeline, tap);
+  } catch (const ModelError&) {
+    throw;
   } catch (const std::exception& e) {
     return failed(name, e);
   }
