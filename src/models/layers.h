@@ -19,9 +19,20 @@ inline nn::Conv2d conv(int64_t in, int64_t out, int64_t k = 3, int64_t stride = 
   return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(k / 2).bias(bias).groups(groups));
 }
 
-// conv -> [batch norm] -> ReLU
+// He initialisation (Kaiming normal, fan_out, zero bias), as torchvision gives VGG: libtorch's
+// default (weight variance 1 / (3 fan_in)) shrinks the signal's variance about six-fold per ReLU
+// layer, which a plain stack without batch norm cannot undo (VGG-16 then stays at chance).
+inline nn::Conv2d he_init(nn::Conv2d c) {
+  torch::NoGradGuard no_grad;
+  nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+  if (c->bias.defined()) nn::init::zeros_(c->bias);
+  return c;
+}
+
+// conv -> [batch norm] -> ReLU; without batch norm the conv gets He initialisation. (With it,
+// libtorch's default init is kept: the figures in the README were measured so.)
 inline Stack conv_block(int64_t in, int64_t out, bool batch_norm, int64_t k = 3, int64_t stride = 1) {
-  Stack s(conv(in, out, k, stride, !batch_norm));
+  Stack s(batch_norm ? conv(in, out, k, stride, false) : he_init(conv(in, out, k, stride, true)));
   if (batch_norm) s->push_back(nn::BatchNorm2d(out));
   s->push_back(nn::ReLU(nn::ReLUOptions(true)));
   return s;
