@@ -167,18 +167,19 @@ TEST(Train, PredictCommandRunsATorchModelThroughThePlugin) {
     EXPECT_NEAR(j[0]["probabilities"][m.labels[c]].get<double>(), probs[c], 1e-5) << m.labels[c];
 
   // Weights that fail to load in the background (the header is intact, the data cut short) stop
-  // the batch with one error, not one per file.
+  // the batch with one error, not one per file, and the JSON on stdout stays well-formed.
   const std::string bytes = read_bytes(dir.file("m/model.genre"));
   write_bytes(dir.file("cut.genre"), bytes.substr(0, bytes.size() - 64));
-  const std::string cmd2 = std::string(GENRE_BIN) + " predict " + data + "/low --jobs 2 --model " +
-                           dir.file("cut.genre") + " > " + dir.file("cut.out") + " 2>&1";
+  const std::string cmd2 = std::string(GENRE_BIN) + " predict " + data + "/low --jobs 2 --format json --model " +
+                           dir.file("cut.genre") + " > " + dir.file("cut.out") + " 2> " + dir.file("cut.err");
   EXPECT_EQ(WEXITSTATUS(std::system(cmd2.c_str())), 2);
-  const std::string out = read_bytes(dir.file("cut.out"));
+  const std::string err = read_bytes(dir.file("cut.err"));
   size_t mentions = 0;
-  for (size_t at = out.find("damaged model file"); at != std::string::npos; at = out.find("damaged model file", at + 1))
+  for (size_t at = err.find("damaged model file"); at != std::string::npos; at = err.find("damaged model file", at + 1))
     ++mentions;
-  EXPECT_EQ(mentions, 1u) << out;
-  EXPECT_EQ(out.find("low.0000"), std::string::npos) << out;  // no per-file lines
+  EXPECT_EQ(mentions, 1u) << err;
+  EXPECT_EQ(err.find("low.0000"), std::string::npos) << err;  // no per-file lines
+  EXPECT_EQ(nlohmann::json::parse(read_bytes(dir.file("cut.out"))), nlohmann::json::array());
 }
 
 TEST(Train, XgboostOnAFeaturesTable) {

@@ -121,8 +121,8 @@ void run(const PredictOptions& o) {
       },
       /*ordered=*/o.format != "jsonl");  // JSON Lines stream in completion order; each line names its file
   progress.finish();
-  if (!model_error.empty()) throw std::runtime_error(model_error);
   if (o.format == "json") std::printf("\n]\n");
+  if (!model_error.empty()) throw std::runtime_error(model_error);
   if (failed) {
     std::fprintf(stderr, "genre: %zu of %zu inputs could not be classified\n", failed, files.size() + missing.size());
     exit_status = 1;
