@@ -3,8 +3,8 @@
 # and prints one Markdown row per run. Validation data only: the fault-filtered valid list for the
 # images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
 # that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
-# with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-cv-more, images-more (default:
-# the first three). Needs a build (scripts/build.sh).
+# with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-cv-lstm-longer,
+# audio-cv-more, images-more (default: the first three). Needs a build (scripts/build.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 G=${GENRE_BIN:-build/genre}
@@ -72,6 +72,10 @@ for group in $GROUPS_WANTED; do
       ;;
     audio-cv-lstm)
       cv audio-lstm --data "$DATA/audio" --model lstm --chunk-hop 4 --lr 1e-3 --epochs 3 --patience 2
+      ;;
+    # After audio-cv-lstm in the same OUT_DIR: its folds resumed from their checkpoints to 6 epochs.
+    audio-cv-lstm-longer)
+      cv audio-lstm --data "$DATA/audio" --model lstm --chunk-hop 4 --lr 1e-3 --epochs 6 --patience 3 --resume
       ;;
     audio-cv-more)
       cv audio-resnet18 --data "$DATA/audio" --model resnet18 --chunk-hop 4 --lr 1e-3 --epochs 6 --patience 2
