@@ -76,8 +76,9 @@ void run_train(TrainOptions o) {
     std::printf("trees:       %lld boosting rounds kept\n", static_cast<long long>(r.parameters));
   else
     std::printf("parameters:  %lld trainable\n", static_cast<long long>(r.parameters));
-  std::printf("time:        %.1f s, %.1f s per epoch, %zu epochs, best epoch %d\n", r.seconds, r.seconds_per_epoch,
-              r.history.size(), r.best_epoch);
+  // With --resume, the run's time covers only the epochs it trained; the mean is over all of them.
+  std::printf("time:        %.1f s this run, %.1f s per epoch, %zu epochs, best epoch %d\n", r.seconds,
+              r.seconds_per_epoch, r.history.size(), r.best_epoch);
   if (r.valid_clip.n > 0)
     std::printf("validation:  clip accuracy %.3f, top-2 %.3f, macro AUROC %.3f; chunk accuracy %.3f\n", r.valid_clip.accuracy,
                 r.valid_clip.top2_accuracy, r.valid_clip.macro_auroc, r.valid_chunk.accuracy);
