@@ -23,35 +23,36 @@ Predictor::Predictor(ModelHeader model, ProbabilityFn probabilities)
 }
 
 namespace {
-Prediction failed(const std::string& source, const std::exception& e) {
-  Prediction p;
-  p.source = source;
-  p.error = e.what();
-  const auto* audio = dynamic_cast<const AudioError*>(&e);
-  p.unreadable = audio && audio->kind() == AudioError::Kind::Unreadable;
-  return p;
+// Runs one classification: bad input becomes Prediction::error (naming the source); a model that
+// cannot run at all (ModelError) propagates, as it would fail every input.
+template <class Classify>
+Prediction guarded(const std::string& source, Classify classify) {
+  try {
+    return classify();
+  } catch (const ModelError&) {
+    throw;
+  } catch (const std::exception& e) {
+    Prediction p;
+    p.source = source;
+    p.error = e.what();
+    const auto* audio = dynamic_cast<const AudioError*>(&e);
+    p.unreadable = audio && audio->kind() == AudioError::Kind::Unreadable;
+    return p;
+  }
 }
 }  // namespace
 
 Prediction Predictor::predict_file(const std::string& path, bool timeline) const {
-  try {
+  return guarded(path, [&] {
     return run(std::make_unique<AudioStream>(path, model_.frontend.sample_rate), path, timeline);
-  } catch (const ModelError&) {
-    throw;
-  } catch (const std::exception& e) {
-    return failed(path, e);
-  }
+  });
 }
 
 Prediction Predictor::predict_memory(const void* data, size_t size, const std::string& name, bool timeline,
                                      const ChunkReader::SampleTap& tap) const {
-  try {
+  return guarded(name, [&] {
     return run(std::make_unique<AudioStream>(data, size, model_.frontend.sample_rate, name), name, timeline, tap);
-  } catch (const ModelError&) {
-    throw;
-  } catch (const std::exception& e) {
-    return failed(name, e);
-  }
+  });
 }
 
 Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline,
