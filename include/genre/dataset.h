@@ -33,7 +33,7 @@ struct Dataset {
 
 // Scans `path`: a .csv file is a features table; a folder holds one sub-folder per label (searched
 // recursively for audio or .png files). A folder that instead contains genres_original/, genres/
-// or images_original/ is entered. `kind` Audio or Image picks the files; Table needs a .csv.
+// or images_original/ is entered. A comma list of such folders is one dataset. `kind` Audio or Image picks the files; Table needs a .csv.
 Dataset load_dataset(const std::string& path, SourceKind kind);
 
 // "blues.00012.wav" / "blues00012.png" / "blues.00012" in folder "blues" -> "blues/blues.00012".

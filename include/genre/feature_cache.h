@@ -19,13 +19,13 @@ class FeatureCache {
 
   bool enabled() const { return !dir_.empty(); }
   const std::string& dir() const { return dir_; }
-  std::optional<ClipFeatures> get(const std::string& path, const FrontEndParams& p) const;
-  void put(const std::string& path, const FrontEndParams& p, const ClipFeatures& f) const;
+  std::optional<ClipFeatures> get(const std::string& path, const std::string& key) const;
+  void put(const std::string& path, const std::string& key, const ClipFeatures& f) const;
   // get, or compute with fe.file(path) and put.
   ClipFeatures load(const std::string& path, const FrontEnd& fe, bool* hit = nullptr) const;
 
  private:
-  std::string entry_path(const std::string& path, const FrontEndParams& p) const;
+  std::string entry_path(const std::string& path, const std::string& key) const;
   std::string dir_;
 };
 

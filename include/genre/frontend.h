@@ -37,6 +37,13 @@ struct FrontEndParams {
   double chunk_hop = 2.0;
   bool trim_silence = false;  // trim leading/trailing silence (top_db 60) before chunking
   int image_scale = 2;        // image input: downsampling factor of the 432 x 288 PNG
+  // The mel filter bank: librosa's default (Slaney scale, Slaney area normalisation), or the HTK
+  // scale without normalisation of torchaudio's MelSpectrogram (the pretrained taggers' front end).
+  bool mel_htk = false;
+  bool mel_slaney_norm = true;
+  // A clip shorter than one chunk: zero-padded (false) or looped until it fills the chunk (true;
+  // the pretrained taggers, whose windows are 29 s, see a 3 s excerpt repeated, not 26 s of silence).
+  bool loop_short = false;
 
   std::string key() const;  // every field, for cache keys and model files
 };
@@ -56,11 +63,28 @@ struct ClipFeatures {
   const float* chunk(size_t i) const { return data.data() + i * size_t(shape.size()); }
 };
 
+// A learned transform applied to each chunk's features, e.g. a pretrained network's penultimate
+// layer (genre/pretrained.h): n chunks of `input` shape in, n vectors of `size()` floats out. The
+// front end then yields those vectors (size x 1 x 1), and the feature cache keys them by key().
+struct Embedder {
+  virtual ~Embedder() = default;
+  virtual int64_t size() const = 0;
+  virtual std::string key() const = 0;
+  virtual void embed(const float* x, int64_t n, float* out) const = 0;
+};
+
+// Fills a chunk whose first `valid` samples are audio by repeating them (FrontEndParams::loop_short).
+void loop_to_fill(std::vector<float>& chunk, size_t valid);
+
 // Computes features with its transforms (mel filter bank, DCT) built once. Thread-safe: const
 // methods only.
 class FrontEnd {
  public:
-  explicit FrontEnd(const FrontEndParams& p = {});
+  explicit FrontEnd(const FrontEndParams& p = {}, std::shared_ptr<const Embedder> embedder = nullptr);
+  // The cache key: the parameters, and the embedder's key when there is one.
+  std::string key() const;
+  // The shape of one chunk of the front end itself, before any embedder.
+  Shape feature_shape() const;
   const FrontEndParams& params() const { return p_; }
   // The shape of one chunk.
   Shape shape() const;
@@ -75,7 +99,9 @@ class FrontEnd {
   ClipFeatures image(const std::string& path) const;
 
  private:
+  void features_of(const std::vector<float>& samples, float* out) const;  // before the embedder
   FrontEndParams p_;
+  std::shared_ptr<const Embedder> embedder_;
   struct Impl;
   std::shared_ptr<const Impl> impl_;
 };

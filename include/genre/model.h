@@ -19,8 +19,13 @@ namespace genre {
 class ClassifierImpl : public torch::nn::Module {
  public:
   explicit ClassifierImpl(const ModelConfig& cfg);
+  virtual ~ClassifierImpl() = default;
   // Raw features (N x C x H x W) -> logits (N x n_classes).
   torch::Tensor forward(torch::Tensor x);
+  // Raw features -> the penultimate layer (N x embedding_size()): the input of the last linear
+  // layer. Architectures that have one override embed(); the others throw std::logic_error.
+  torch::Tensor embedding(torch::Tensor x);
+  virtual int64_t embedding_size() const { return 0; }
   // Per-channel statistics of the training data, applied to every input.
   void set_input_stats(const torch::Tensor& mean, const torch::Tensor& std);
   const ModelConfig& config() const { return cfg_; }
@@ -35,6 +40,9 @@ class ClassifierImpl : public torch::nn::Module {
   void add(const std::string& name, M module) {
     stages_.push_back({name, torch::nn::AnyModule(register_module(name, module))});
   }
+  // Standardised features -> logits: the stages in order, unless an architecture overrides it.
+  virtual torch::Tensor forward_standardised(torch::Tensor x);
+  virtual torch::Tensor embed(torch::Tensor x);
   // The usual head: [global average pooling], flatten, [dense `hidden` + ReLU], dropout, classifier.
   void add_head(int64_t features, int64_t hidden = 0, bool global_pool = true);
   ModelConfig cfg_;
@@ -51,6 +59,7 @@ struct ModelInfo {
   std::string description;
   std::vector<InputKind> inputs;  // front ends it suits (the first is its default)
   std::function<Classifier(const ModelConfig&)> make;
+  std::function<FrontEndParams()> frontend = {};  // its own front end, if not the default one
 };
 
 const std::vector<ModelInfo>& model_registry();

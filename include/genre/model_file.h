@@ -25,6 +25,12 @@ struct ModelConfig {
   Shape input;            // C x H x W of one example
   int64_t n_classes = 10;
   double dropout = 0.3;
+  // "softmax": one genre per input (class probabilities); "sigmoid": independent tags (taggers).
+  std::string output = "softmax";
+  // arch "transfer": the pretrained backbones (their architectures, e.g. fcn, crnn, musicnn),
+  // whose embeddings are concatenated, and the head's architecture (logreg, mlp).
+  std::vector<std::string> backbones;
+  std::string head;
 };
 
 // probabilities(x, n, out): n examples (n x C x H x W floats) -> out, n x labels class
@@ -73,6 +79,9 @@ void write_model_file(const std::string& path, TensorFile file);
 // Both throw std::runtime_error naming the file: missing, not a genre model, or damaged.
 TensorFile read_model_file(const std::string& path);
 ModelHeader read_model_header(const std::string& path);  // reads only the header
+// Any safetensors file (genre_model false: no genre metadata needed, meta left empty), e.g. the
+// pretrained weights of genre/pretrained.h.
+TensorFile read_safetensors(const std::string& path, bool genre_model = false);
 ModelHeader model_header(const nlohmann::json& meta, const std::string& path);
 
 // Whether genre runs this model without torch: multinomial logistic regression (standardise, one

@@ -43,7 +43,8 @@ class Predictor {
   Prediction predict_memory(const void* data, size_t size, const std::string& name, bool timeline = false,
                             const ChunkReader::SampleTap& tap = {}) const;
 
-  // The JSON of `genre predict --format json|jsonl` and of the server's /api/classify.
+  // The JSON of `genre predict --format json|jsonl` and of the server's /api/classify. A tagger's
+  // (sigmoid output) entries say "tag" where a genre model's say "genre".
   nlohmann::json to_json(const Prediction& p, size_t top_k = 3, bool timeline = false) const;
   // A short description for /api/model and --help.
   nlohmann::json describe() const;
@@ -58,6 +59,8 @@ class Predictor {
 
 // Where the bundled model is: $GENRE_MODEL, then models/genre-default.genre beside or above the
 // executable's folder, then in the source tree genre was built from. Empty if none exists.
-std::string default_model_path();
+std::string default_model_path(const std::string& file = "genre-default.genre");
+// The bundled tagger (genre tag): models/genre-tagger.genre, found the same way ($GENRE_TAGGER first).
+std::string default_tagger_path();
 
 }  // namespace genre

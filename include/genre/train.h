@@ -36,6 +36,11 @@ struct TrainOptions {
   std::string cache_dir;             // empty: FeatureCache::default_dir(); "none": no cache
   size_t jobs = 0;                   // feature extraction threads; 0: all cores
   bool resume = false;               // continue from out/checkpoint.pt
+  // Transfer learning: a pretrained NAME or model file (comma list: embeddings concatenated). The
+  // model (logreg, mlp) is then a head trained on the backbone's frozen, cached embeddings, and
+  // model.genre holds backbone and head. The front end is the backbone's (genre/pretrained.h).
+  std::string backbone;
+  double backbone_hop = 14.5;        // seconds between the backbone's 29 s windows
 };
 
 struct EpochStats {

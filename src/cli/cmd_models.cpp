@@ -12,7 +12,7 @@ namespace {
 // The default input of a model: its first front end with default parameters (tables: 57 features).
 ModelConfig default_config(const std::string& name, const std::string& input, int64_t classes) {
   const ModelInfo& info = find_model(name);
-  FrontEndParams p;
+  FrontEndParams p = info.frontend ? info.frontend() : FrontEndParams{};
   p.input = input.empty() ? info.inputs.front() : parse_input(input);
   ModelConfig c;
   c.arch = name;

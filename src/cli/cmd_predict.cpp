@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -20,7 +21,11 @@ struct PredictOptions {
   std::string model, format = "text";
   size_t top_k = 3, jobs = 1;
   bool timeline = false;
+  bool tag = false;  // genre tag: the bundled tagger by default
 };
+
+// A genre entry's label: "genre" for genre models, "tag" for taggers.
+std::string label_of(const nlohmann::json& t) { return t.contains("tag") ? t["tag"].get<std::string>() : t["genre"].get<std::string>(); }
 
 std::string clock_time(double s) {
   char b[32];
@@ -32,17 +37,17 @@ void print_text(const nlohmann::json& j, bool timeline) {
   if (j.contains("error")) return;  // errors go to stderr
   std::printf("%s (%.1f s):", j["file"].get<std::string>().c_str(), j["duration"].get<double>());
   for (const auto& t : j["top"])
-    std::printf(" %s %.1f%%", t["genre"].get<std::string>().c_str(), 100 * t["probability"].get<double>());
+    std::printf(" %s %.1f%%", label_of(t).c_str(), 100 * t["probability"].get<double>());
   std::printf("\n");
   if (timeline)
     for (const auto& w : j["timeline"])
       std::printf("  %8s - %-8s %-10s %5.1f%%\n", clock_time(w["start"]).c_str(), clock_time(w["end"]).c_str(),
-                  w["genre"].get<std::string>().c_str(), 100 * w["probability"].get<double>());
+                  label_of(w).c_str(), 100 * w["probability"].get<double>());
 }
 
-void print_csv_header(size_t k) {
+void print_csv_header(size_t k, const char* what) {
   std::printf("file,duration");
-  for (size_t i = 1; i <= k; ++i) std::printf(",genre%zu,probability%zu", i, i);
+  for (size_t i = 1; i <= k; ++i) std::printf(",%s%zu,probability%zu", what, i, i);
   std::printf(",error\n");
 }
 
@@ -64,7 +69,7 @@ void print_csv(const nlohmann::json& j, size_t k) {
   std::printf("%.3f", j["duration"].get<double>());
   for (size_t i = 0; i < k; ++i) {
     if (i < j["top"].size())
-      std::printf(",%s,%.6f", j["top"][i]["genre"].get<std::string>().c_str(), j["top"][i]["probability"].get<double>());
+      std::printf(",%s,%.6f", csv_cell(label_of(j["top"][i])).c_str(), j["top"][i]["probability"].get<double>());
     else
       std::printf(",,");
   }
@@ -72,9 +77,13 @@ void print_csv(const nlohmann::json& j, size_t k) {
 }
 
 void run(const PredictOptions& o) {
-  const std::string model_path = o.model.empty() ? default_model_path() : o.model;
+  std::string model_path = o.model.empty() ? (o.tag ? default_tagger_path() : default_model_path()) : o.model;
+  // A NAME: a model file of that name beside the bundled ones (models/NAME.genre).
+  if (!o.model.empty() && !std::ifstream(model_path) && !default_model_path(o.model + ".genre").empty())
+    model_path = default_model_path(o.model + ".genre");
   if (model_path.empty())
-    throw std::runtime_error("no model given and no bundled model found (models/genre-default.genre); use --model FILE");
+    throw std::runtime_error(o.tag ? "no tagger given and no bundled tagger found (models/genre-tagger.genre); use --model FILE"
+                                   : "no model given and no bundled model found (models/genre-default.genre); use --model FILE");
   // A torch model's weights load in the background while the first file decodes.
   const Predictor predictor = open_predictor(model_path, /*threads=*/o.jobs > 1 ? 1 : 0, /*background=*/true);
   std::vector<std::string> missing;
@@ -82,7 +91,7 @@ void run(const PredictOptions& o) {
   for (const auto& m : missing) std::fprintf(stderr, "genre: error: %s: no such file or directory\n", m.c_str());
   size_t failed = missing.size();
 
-  if (o.format == "csv") print_csv_header(o.top_k);
+  if (o.format == "csv") print_csv_header(o.top_k, predictor.model().config.output == "sigmoid" ? "tag" : "genre");
   if (o.format == "json") std::printf("[");
   Progress progress(files.size(), "files");
   size_t emitted = 0;
@@ -147,6 +156,24 @@ void register_predict(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "Files classified in parallel")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--timeline", o->timeline, "Also give the genre of every window (chunk) of each file");
+  cmd->callback([o] { run(*o); });
+}
+
+void register_tag(CLI::App& app) {
+  auto o = std::make_shared<PredictOptions>();
+  o->tag = true;
+  o->top_k = 5;
+  auto* cmd = app.add_subcommand("tag", "Tag audio files and folders with a pretrained tagger's 50 tags (genres, moods, instruments, eras)");
+  cmd->add_option("inputs", o->inputs, "Audio files or folders (walked recursively)")->required();
+  cmd->add_option("-m,--model", o->model,
+                  "Tagger model file or NAME (models/NAME.genre; default: the bundled models/genre-tagger.genre). "
+                  "`genre import-tagger` converts a pretrained folder");
+  cmd->add_option("-k,--top-k", o->top_k, "How many tags to show")->check(CLI::Range(1, 100))->capture_default_str();
+  cmd->add_option("-f,--format", o->format, "text, json, jsonl or csv, as for predict")
+      ->check(CLI::IsMember({"text", "json", "jsonl", "csv"}))
+      ->capture_default_str();
+  cmd->add_option("-j,--jobs", o->jobs, "Files tagged in parallel")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--timeline", o->timeline, "Also give the top tag of every window");
   cmd->callback([o] { run(*o); });
 }
 

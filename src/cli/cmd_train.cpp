@@ -168,6 +168,12 @@ void register_train(CLI::App& app) {
   cmd->add_option("-j,--jobs", o->jobs, "Feature extraction threads (0: all cores)")->capture_default_str();
   cmd->add_option("--cache", o->cache_dir, "Feature cache folder ('none' to disable; default ~/.cache/genre)");
   cmd->add_flag("--resume", o->resume, "Continue from OUT/checkpoint.pt");
+  cmd->add_option("--backbone", o->backbone,
+                  "Pretrained backbone: a tagger NAME (msd-fcn, msd-crnn, jamendo-musicnn, ...; $GENRE_WEIGHTS_DIR) or model "
+                  "file; a comma list concatenates their embeddings. The model is then a head (logreg, mlp) on the "
+                  "frozen backbone's cached embeddings");
+  cmd->add_flag("--freeze", "With --backbone: keep the backbone frozen (the default; fine-tuning is not implemented)");
+  cmd->add_option("--backbone-hop", o->backbone_hop, "With --backbone: seconds between its 29 s windows")->capture_default_str();
   add_frontend_options(cmd, o->frontend);
   cmd->callback([o] { run_train(*o); });
 

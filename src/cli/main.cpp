@@ -22,7 +22,7 @@ namespace {
 // commands, --help, a mistake) loads it so that every command is known.
 bool needs_plugin(int argc, char** argv) {
   if (argc < 2) return true;
-  for (const char* own : {"predict", "serve", "features", "-V", "--version"})
+  for (const char* own : {"predict", "tag", "serve", "features", "-V", "--version"})
     if (std::strcmp(argv[1], own) == 0) return false;
   return true;
 }
@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Run 'genre <command> --help' for the options of a command.");
   genre::cli::register_predict(app);
+  genre::cli::register_tag(app);
   genre::cli::register_serve(app);
   genre::cli::register_features(app);
   const genre::cli::TorchPlugin* plugin = nullptr;

@@ -14,6 +14,7 @@ void register_commands(CLI::App& app) {
   register_train(app);
   register_evaluate(app);
   register_models(app);
+  register_pretrained(app);
 }
 
 ProbabilityFn load_probabilities(const std::string& path, int threads) {

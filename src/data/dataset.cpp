@@ -143,6 +143,29 @@ Dataset load_table(const std::string& path) {
 }  // namespace
 
 Dataset load_dataset(const std::string& path, SourceKind kind) {
+  if (path.find(',') != std::string::npos && !fs::exists(path)) {
+    // Several collections (e.g. whole clips, low-rate clips and excerpts): one dataset, songs
+    // still identified by label and id, so a song's files from every folder share a split part.
+    Dataset all;
+    std::set<std::string> labels;
+    for (size_t a = 0; a <= path.size();) {
+      size_t b = path.find(',', a);
+      if (b == std::string::npos) b = path.size();
+      if (b > a) {
+        Dataset one = load_dataset(path.substr(a, b - a), kind);
+        if (one.kind == SourceKind::Table) throw std::runtime_error(path + ": a features table cannot be combined with other data");
+        all.kind = one.kind;
+        all.root = all.root.empty() ? one.root : all.root + "," + one.root;
+        labels.insert(one.labels.begin(), one.labels.end());
+        all.items.insert(all.items.end(), one.items.begin(), one.items.end());
+      }
+      a = b + 1;
+    }
+    std::sort(all.items.begin(), all.items.end(),
+              [](const Item& x, const Item& y) { return x.song != y.song ? x.song < y.song : x.path < y.path; });
+    all.labels.assign(labels.begin(), labels.end());
+    return all;
+  }
   if (kind == SourceKind::Table || (fs::is_regular_file(path) && fs::path(path).extension() == ".csv"))
     return load_table(path);
   const std::string root = resolve_root(path, kind);

@@ -35,21 +35,21 @@ std::string FeatureCache::default_dir() {
   return ".genre-cache";
 }
 
-std::string FeatureCache::entry_path(const std::string& path, const FrontEndParams& p) const {
+std::string FeatureCache::entry_path(const std::string& path, const std::string& fkey) const {
   std::error_code ec;
   const fs::path abs = fs::absolute(path, ec).lexically_normal();
   const auto size = fs::file_size(path, ec);
   const auto mtime = fs::last_write_time(path, ec).time_since_epoch().count();
   std::ostringstream key;
-  key << kVersion << '|' << abs.string() << '|' << size << '|' << mtime << '|' << p.key();
+  key << kVersion << '|' << abs.string() << '|' << size << '|' << mtime << '|' << fkey;
   char name[32];
   std::snprintf(name, sizeof name, "%016llx.bin", static_cast<unsigned long long>(fnv1a(key.str())));
   return (fs::path(dir_) / name).string();
 }
 
-std::optional<ClipFeatures> FeatureCache::get(const std::string& path, const FrontEndParams& p) const {
+std::optional<ClipFeatures> FeatureCache::get(const std::string& path, const std::string& fkey) const {
   if (!enabled()) return std::nullopt;
-  std::ifstream in(entry_path(path, p), std::ios::binary);
+  std::ifstream in(entry_path(path, fkey), std::ios::binary);
   if (!in) return std::nullopt;
   char magic[4];
   uint32_t version = 0;
@@ -70,11 +70,11 @@ std::optional<ClipFeatures> FeatureCache::get(const std::string& path, const Fro
   return f;
 }
 
-void FeatureCache::put(const std::string& path, const FrontEndParams& p, const ClipFeatures& f) const {
+void FeatureCache::put(const std::string& path, const std::string& fkey, const ClipFeatures& f) const {
   if (!enabled()) return;
   std::error_code ec;
   fs::create_directories(dir_, ec);
-  const std::string final_path = entry_path(path, p);
+  const std::string final_path = entry_path(path, fkey);
   std::random_device rd;
   const std::string tmp = final_path + ".tmp" + std::to_string(rd());
   {
@@ -98,13 +98,13 @@ void FeatureCache::put(const std::string& path, const FrontEndParams& p, const C
 }
 
 ClipFeatures FeatureCache::load(const std::string& path, const FrontEnd& fe, bool* hit) const {
-  if (auto cached = get(path, fe.params())) {
+  if (auto cached = get(path, fe.key())) {
     if (hit) *hit = true;
     return std::move(*cached);
   }
   if (hit) *hit = false;
   ClipFeatures f = fe.file(path);
-  put(path, fe.params(), f);
+  put(path, fe.key(), f);
   return f;
 }
 

@@ -36,6 +36,8 @@ std::string FrontEndParams::key() const {
   s << input_name(input) << " sr=" << sample_rate << " n_fft=" << n_fft << " hop=" << hop_length << " n_mels=" << n_mels
     << " n_mfcc=" << n_mfcc << " stft_n_fft=" << stft_n_fft << " top_db=" << top_db << " chunk=" << chunk_seconds
     << " chunk_hop=" << chunk_hop << " trim=" << trim_silence << " image_scale=" << image_scale;
+  if (mel_htk || !mel_slaney_norm || loop_short)
+    s << " htk=" << mel_htk << " slaney_norm=" << mel_slaney_norm << " loop_short=" << loop_short;
   return s.str();
 }
 
@@ -73,18 +75,33 @@ struct FrontEnd::Impl {
     lp.stft.n_fft = p.n_fft;
     lp.stft.hop_length = p.hop_length;
     lp.mel.n_mels = p.n_mels;
+    lp.mel.htk = p.mel_htk;
+    lp.mel.norm = p.mel_slaney_norm ? MelNorm::Slaney : MelNorm::None;
     lp.top_db = p.top_db;
     return lp;
   }
 };
 
-FrontEnd::FrontEnd(const FrontEndParams& p) : p_(p), impl_(std::make_shared<Impl>(p)) {
+FrontEnd::FrontEnd(const FrontEndParams& p, std::shared_ptr<const Embedder> embedder)
+    : p_(p), embedder_(std::move(embedder)), impl_(std::make_shared<Impl>(p)) {
   if (p.chunk_seconds <= 0 || p.chunk_hop <= 0) throw std::invalid_argument("chunk and chunk hop must be positive");
+}
+
+std::string FrontEnd::key() const { return embedder_ ? p_.key() + " embed=" + embedder_->key() : p_.key(); }
+
+void loop_to_fill(std::vector<float>& chunk, size_t valid) {
+  if (valid == 0) return;
+  for (size_t i = valid; i < chunk.size(); ++i) chunk[i] = chunk[i % valid];
 }
 
 size_t FrontEnd::chunk_samples() const { return size_t(std::llround(p_.chunk_seconds * p_.sample_rate)); }
 
 Shape FrontEnd::shape() const {
+  if (embedder_) return {embedder_->size(), 1, 1};
+  return feature_shape();
+}
+
+Shape FrontEnd::feature_shape() const {
   const int64_t frames = int64_t(stft_frames(chunk_samples(), impl_->stft));
   switch (p_.input) {
     case InputKind::Mel: return {1, int64_t(p_.n_mels), frames};
@@ -106,6 +123,16 @@ void put_channel(const Matrix& m, float* out) {
 }  // namespace
 
 void FrontEnd::chunk(const std::vector<float>& y, float* out) const {
+  if (embedder_) {
+    std::vector<float> features(size_t(feature_shape().size()));
+    features_of(y, features.data());
+    embedder_->embed(features.data(), 1, out);
+    return;
+  }
+  features_of(y, out);
+}
+
+void FrontEnd::features_of(const std::vector<float>& y, float* out) const {
   const Impl& m = *impl_;
   switch (p_.input) {
     case InputKind::Mel:
@@ -150,14 +177,26 @@ ClipFeatures FrontEnd::clip(const std::vector<float>& samples) const {
   ChunkParams cp;
   cp.chunk_seconds = p_.chunk_seconds;
   cp.hop_seconds = p_.chunk_hop;
-  const auto windows = chunk_audio(*y, p_.sample_rate, cp);
+  auto windows = chunk_audio(*y, p_.sample_rate, cp);
+  if (p_.loop_short && windows.size() == 1 && y->size() < windows[0].size()) loop_to_fill(windows[0], y->size());
   ClipFeatures f;
-  f.shape = shape();
+  f.shape = feature_shape();
   f.count = windows.size();
   f.data.resize(f.count * size_t(f.shape.size()));
   for (size_t i = 0; i < windows.size(); ++i) {
-    chunk(windows[i], f.data.data() + i * size_t(f.shape.size()));
+    features_of(windows[i], f.data.data() + i * size_t(f.shape.size()));
     f.starts.push_back(double(i) * p_.chunk_hop);
+  }
+  if (embedder_ && f.count > 0) {
+    // The learned transform, a few chunks at a time (bounded memory for long files).
+    ClipFeatures e;
+    e.shape = shape();
+    e.count = f.count;
+    e.starts = f.starts;
+    e.data.resize(e.count * size_t(e.shape.size()));
+    for (size_t i = 0; i < f.count; i += 4)
+      embedder_->embed(f.chunk(i), int64_t(std::min<size_t>(4, f.count - i)), e.data.data() + i * size_t(e.shape.size()));
+    return e;
   }
   return f;
 }

@@ -29,10 +29,17 @@ void ClassifierImpl::add_head(int64_t features, int64_t hidden, bool global_pool
   add("classifier", torch::nn::Linear(features, cfg_.n_classes));
 }
 
-torch::Tensor ClassifierImpl::forward(torch::Tensor x) {
-  x = (x - mean_) / std_;
+torch::Tensor ClassifierImpl::forward(torch::Tensor x) { return forward_standardised((x - mean_) / std_); }
+
+torch::Tensor ClassifierImpl::embedding(torch::Tensor x) { return embed((x - mean_) / std_); }
+
+torch::Tensor ClassifierImpl::forward_standardised(torch::Tensor x) {
   for (auto& s : stages_) x = s.module.forward(x);
   return x;
+}
+
+torch::Tensor ClassifierImpl::embed(torch::Tensor) {
+  throw std::logic_error("model '" + cfg_.arch + "' has no embedding layer");
 }
 
 int64_t count_parameters(const torch::nn::Module& m, bool trainable) {

@@ -13,7 +13,8 @@ nlohmann::json to_json(const FrontEndParams& p) {
   return {{"input", input_name(p.input)}, {"sample_rate", p.sample_rate}, {"n_fft", p.n_fft},
           {"hop_length", p.hop_length},  {"n_mels", p.n_mels},           {"n_mfcc", p.n_mfcc},
           {"stft_n_fft", p.stft_n_fft},  {"top_db", p.top_db},           {"chunk_seconds", p.chunk_seconds},
-          {"chunk_hop", p.chunk_hop},    {"trim_silence", p.trim_silence}, {"image_scale", p.image_scale}};
+          {"chunk_hop", p.chunk_hop},    {"trim_silence", p.trim_silence}, {"image_scale", p.image_scale},
+          {"mel_htk", p.mel_htk},        {"mel_slaney_norm", p.mel_slaney_norm}, {"loop_short", p.loop_short}};
 }
 
 FrontEndParams frontend_from_json(const nlohmann::json& j) {
@@ -30,11 +31,18 @@ FrontEndParams frontend_from_json(const nlohmann::json& j) {
   p.chunk_hop = j.value("chunk_hop", p.chunk_hop);
   p.trim_silence = j.value("trim_silence", p.trim_silence);
   p.image_scale = j.value("image_scale", p.image_scale);
+  p.mel_htk = j.value("mel_htk", p.mel_htk);
+  p.mel_slaney_norm = j.value("mel_slaney_norm", p.mel_slaney_norm);
+  p.loop_short = j.value("loop_short", p.loop_short);
   return p;
 }
 
 nlohmann::json to_json(const ModelConfig& c) {
-  return {{"arch", c.arch}, {"input", {c.input.c, c.input.h, c.input.w}}, {"n_classes", c.n_classes}, {"dropout", c.dropout}};
+  nlohmann::json j = {{"arch", c.arch}, {"input", {c.input.c, c.input.h, c.input.w}}, {"n_classes", c.n_classes}, {"dropout", c.dropout}};
+  if (c.output != "softmax") j["output"] = c.output;
+  if (!c.backbones.empty()) j["backbones"] = c.backbones;
+  if (!c.head.empty()) j["head"] = c.head;
+  return j;
 }
 
 ModelConfig model_config_from_json(const nlohmann::json& j) {
@@ -44,6 +52,10 @@ ModelConfig model_config_from_json(const nlohmann::json& j) {
   c.input = {in.at(0).get<int64_t>(), in.at(1).get<int64_t>(), in.at(2).get<int64_t>()};
   c.n_classes = j.at("n_classes").get<int64_t>();
   c.dropout = j.value("dropout", c.dropout);
+  c.output = j.value("output", c.output);
+  if (c.output != "softmax" && c.output != "sigmoid") throw std::runtime_error("unknown model output '" + c.output + "'");
+  c.backbones = j.value("backbones", c.backbones);
+  c.head = j.value("head", c.head);
   return c;
 }
 
@@ -144,12 +156,14 @@ void write_model_file(const std::string& path, TensorFile file) {
   std::filesystem::rename(tmp, path);
 }
 
-TensorFile read_model_file(const std::string& path) {
+TensorFile read_model_file(const std::string& path) { return read_safetensors(path, true); }
+
+TensorFile read_safetensors(const std::string& path, bool genre_model) {
   if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such model file");
   std::ifstream in(path, std::ios::binary);
   auto [header, data_start] = read_header(in, path);
   TensorFile f;
-  f.meta = genre_meta(header, path);
+  if (genre_model) f.meta = genre_meta(header, path);
   const uint64_t data_size = std::filesystem::file_size(path) - data_start;
   std::vector<uint8_t> data(data_size);
   if (!in.read(reinterpret_cast<char*>(data.data()), std::streamsize(data_size)))

@@ -2,12 +2,15 @@
 #include <stdexcept>
 
 #include "genre/model.h"
+#include "genre/pretrained.h"
 #include "zoo.h"
 
 namespace genre {
 
 const std::vector<ModelInfo>& model_registry() {
   using K = InputKind;
+  const auto tagger = [] { return tagger_frontend(); };
+  const auto tagger3 = [] { return tagger_frontend(3.0, 3.0); };
   const std::vector<K> spectral = {K::Mel, K::Stft, K::Mfcc, K::Dual, K::Image};
   static const std::vector<ModelInfo> registry = {
       {"mlp", "dense 128-64 on the flattened input", {K::Mel, K::Mfcc, K::Table, K::Image}, make_mlp},
@@ -23,6 +26,10 @@ const std::vector<ModelInfo>& model_registry() {
       {"densenet-small", "DenseNet-BC, growth 12, blocks 3-6-12-8", {K::Dual, K::Mel, K::Stft, K::Image}, make_densenet_small},
       {"mobilenet-v2", "MobileNetV2, width 1.0", spectral, make_mobilenet_v2},
       {"lstm", "LSTM 512-256 on MFCC sequences, dense 128-64", {K::Mfcc}, make_lstm},
+      // The pretrained taggers' architectures (genre/pretrained.h), on their own log-mel front end.
+      {"fcn", "FCN tagger (Choi 2016): 5 conv blocks, 29 s windows", {K::Mel}, make_fcn, tagger},
+      {"crnn", "CRNN tagger (Choi 2017): 4 conv blocks + GRU, 29 s windows", {K::Mel}, make_crnn, tagger},
+      {"musicnn", "Musicnn tagger (Pons 2018): timbral/temporal filters, 3 s windows", {K::Mel}, make_musicnn, tagger3},
   };
   return registry;
 }
@@ -37,6 +44,7 @@ const ModelInfo& find_model(const std::string& name) {
 
 Classifier create_model(const ModelConfig& cfg) {
   if (cfg.input.size() <= 0) throw std::invalid_argument("model input shape is empty");
+  if (cfg.arch == "transfer") return make_transfer_model(cfg);  // backbones + head: built from its config
   return find_model(cfg.arch).make(cfg);
 }
 

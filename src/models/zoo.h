@@ -18,5 +18,9 @@ Classifier make_densenet121(const ModelConfig& c);
 Classifier make_densenet_small(const ModelConfig& c);
 Classifier make_mobilenet_v2(const ModelConfig& c);
 Classifier make_lstm(const ModelConfig& c);
+Classifier make_fcn(const ModelConfig& c);
+Classifier make_crnn(const ModelConfig& c);
+Classifier make_musicnn(const ModelConfig& c);
+Classifier make_transfer_model(const ModelConfig& c);
 
 }  // namespace genre

@@ -99,6 +99,7 @@ Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string
       std::vector<float> real(chunk.begin(), chunk.begin() + long(valid));
       frontend_.chunk(real, out);
     } else {
+      if (fp.loop_short && valid < chunk.size() && start == 0) loop_to_fill(chunk, valid);
       frontend_.chunk(chunk, out);
     }
     starts.push_back(start);
@@ -112,6 +113,7 @@ Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string
 }
 
 nlohmann::json Predictor::to_json(const Prediction& p, size_t top_k, bool timeline) const {
+  const char* key = model_.config.output == "sigmoid" ? "tag" : "genre";
   nlohmann::json j = {{"file", p.source}};
   if (!p.error.empty()) {
     j["error"] = p.error;
@@ -122,18 +124,18 @@ nlohmann::json Predictor::to_json(const Prediction& p, size_t top_k, bool timeli
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p.probabilities[a] > p.probabilities[b]; });
   nlohmann::json top = nlohmann::json::array();
   for (size_t i = 0; i < std::min(top_k, order.size()); ++i)
-    top.push_back({{"genre", model_.labels[order[i]]}, {"probability", p.probabilities[order[i]]}});
+    top.push_back({{key, model_.labels[order[i]]}, {"probability", p.probabilities[order[i]]}});
   nlohmann::json all = nlohmann::json::object();
   for (size_t c = 0; c < p.probabilities.size(); ++c) all[model_.labels[c]] = p.probabilities[c];
   j["duration"] = p.duration;
-  j["genre"] = model_.labels[order.front()];
+  j[key] = model_.labels[order.front()];
   j["top"] = top;
   j["probabilities"] = all;
   if (timeline) {
     nlohmann::json tl = nlohmann::json::array();
     for (const auto& w : p.timeline) {
       const size_t best = size_t(std::max_element(w.probabilities.begin(), w.probabilities.end()) - w.probabilities.begin());
-      tl.push_back({{"start", w.start}, {"end", w.end}, {"genre", model_.labels[best]},
+      tl.push_back({{"start", w.start}, {"end", w.end}, {key, model_.labels[best]},
                     {"probability", w.probabilities[best]}, {"probabilities", w.probabilities}});
     }
     j["timeline"] = tl;
@@ -153,8 +155,14 @@ nlohmann::json Predictor::describe() const {
   return j;
 }
 
-std::string default_model_path() {
-  if (const char* env = std::getenv("GENRE_MODEL")) return env;
+std::string default_tagger_path() {
+  if (const char* env = std::getenv("GENRE_TAGGER")) return env;
+  return default_model_path("genre-tagger.genre");
+}
+
+std::string default_model_path(const std::string& file) {
+  if (file == "genre-default.genre")
+    if (const char* env = std::getenv("GENRE_MODEL")) return env;
   std::vector<fs::path> candidates;
   if (const std::string exe_dir = executable_dir(); !exe_dir.empty()) {
     const fs::path dir = exe_dir;
@@ -162,7 +170,7 @@ std::string default_model_path() {
   }
   candidates.push_back(fs::path(GENRE_SOURCE_TREE) / "models");
   for (const auto& c : candidates) {
-    const fs::path p = c / "genre-default.genre";
+    const fs::path p = c / file;
     if (fs::is_regular_file(p)) return p.string();
   }
   return "";

@@ -74,7 +74,10 @@ void network_probabilities(ClassifierImpl& net, const float* x, int64_t n, doubl
   torch::NoGradGuard no_grad;
   const auto& s = net.config().input;
   torch::Tensor in = torch::from_blob(const_cast<float*>(x), {n, s.c, s.h, s.w}, torch::kFloat32);
-  torch::Tensor p = torch::softmax(net.forward(in), 1).to(torch::kFloat64).contiguous();
+  const torch::Tensor logits = net.forward(in);
+  torch::Tensor p = (net.config().output == "sigmoid" ? torch::sigmoid(logits) : torch::softmax(logits, 1))
+                        .to(torch::kFloat64)
+                        .contiguous();
   std::memcpy(out, p.data_ptr<double>(), size_t(p.numel()) * sizeof(double));
 }
 

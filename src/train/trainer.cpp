@@ -18,10 +18,22 @@
 #include "genre/plot.h"
 #include "genre/splits.h"
 #include "genre/train.h"
+#include "genre/pretrained.h"
 
 namespace fs = std::filesystem;
 
 namespace genre {
+
+namespace {
+// Identifies a backbone's weights in the feature cache's keys.
+std::string weights_fingerprint(torch::nn::Module& m) {
+  double sum = 0;
+  for (const auto& p : m.parameters()) sum += p.abs().sum().item<double>() + 1e-3 * p.sum().item<double>();
+  char s[32];
+  std::snprintf(s, sizeof s, "%.12g", sum);
+  return s;
+}
+}  // namespace
 
 SourceKind source_kind(InputKind input, const std::string& data) {
   if (input == InputKind::Image) return SourceKind::Image;
@@ -151,16 +163,26 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   // Data: song-level split, features (cached), in memory.
   FrontEndParams fp = o.frontend;
   const bool trees = o.model == "xgboost";
-  fp.input = !o.input.empty() ? parse_input(o.input) : trees ? InputKind::Table : find_model(o.model).inputs.front();
+  Classifier backbone;
+  std::vector<std::string> backbone_archs;
+  std::shared_ptr<const Embedder> embedder;
+  if (!o.backbone.empty()) {
+    if (trees) throw std::invalid_argument("train: --backbone takes a torch head (logreg, mlp), not xgboost");
+    backbone = load_backbone(o.backbone, &backbone_archs);
+    fp = tagger_frontend(29.0, o.backbone_hop);
+    embedder = backbone_embedder(backbone, o.backbone + " " + weights_fingerprint(*backbone));
+    obs.message("backbone: " + o.backbone + " (" + std::to_string(backbone->embedding_size()) + "-d embedding, frozen)");
+  }
+  fp.input = backbone ? InputKind::Mel : !o.input.empty() ? parse_input(o.input) : trees ? InputKind::Table : find_model(o.model).inputs.front();
   if (trees && fp.input != InputKind::Table)
     throw std::invalid_argument("train: xgboost takes feature rows: use a features .csv or --input table");
-  if (source_kind(fp.input, o.data) == SourceKind::Table) {
+  if (!backbone && source_kind(fp.input, o.data) == SourceKind::Table) {
     // A features table holds table rows whatever the model's usual input is.
     if (!o.input.empty() && fp.input != InputKind::Table)
       throw std::invalid_argument("train: " + o.data + " is a features table: its input is 'table', not '" + o.input + "'");
     fp.input = InputKind::Table;
   }
-  if (fp.input == InputKind::Table && fp.chunk_seconds == FrontEndParams{}.chunk_seconds &&
+  if (!backbone && fp.input == InputKind::Table && fp.chunk_seconds == FrontEndParams{}.chunk_seconds &&
       fp.chunk_hop == FrontEndParams{}.chunk_hop) {
     fp.chunk_seconds = 30;  // table rows describe 30 s clips: on audio, 30 s windows every 15 s
     fp.chunk_hop = 15;
@@ -170,7 +192,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   const SplitSpec spec = parse_split(o.split, o.seed);
   const auto parts = assign_parts(ds, spec);
   const FeatureCache cache(o.cache_dir == "none" ? "" : o.cache_dir.empty() ? FeatureCache::default_dir() : o.cache_dir);
-  const FrontEnd fe(fp);
+  const FrontEnd fe(fp, embedder);
   const size_t jobs = o.jobs ? o.jobs : cores;
   TrainResult result;
   LoadReport train_report, valid_report;
@@ -429,6 +451,14 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       obs.message("early stop: no better validation loss for " + std::to_string(o.patience) + " epochs");
       break;
     }
+  }
+  if (backbone) {
+    // model.genre holds the best head alone: put it on its backbone, as one model on the mel input.
+    LoadedModel head = load_model(model_path);
+    Classifier full = make_transfer(backbone, backbone_archs, head.net, int64_t(ds.labels.size()));
+    nlohmann::json m = head.meta;
+    m["backbone"] = {{"spec", o.backbone}, {"archs", backbone_archs}, {"frozen", true}};
+    save_model(model_path, *full, m);
   }
   result.model_path = model_path;
   result.seconds = since(t_start);

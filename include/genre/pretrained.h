@@ -1,0 +1,51 @@
+// Pretrained music-tagging networks (Won et al. 2020, minzwon/sota-music-tagging-models): FCN,
+// CRNN and Musicnn, each a ClassifierImpl in its own file under src/models/pretrained/, with the
+// upstream state_dict names, so that their safetensors weights load as they are. They take the
+// log-mel front end of the upstream code (tagger_frontend()) and give 50 tag logits (sigmoid
+// output) and a penultimate-layer embedding. A "transfer" model is one or more such backbones, whose
+// embeddings are concatenated, under a head trained for genres (genre train --backbone).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "genre/frontend.h"
+#include "genre/model.h"
+#include "genre/torch_model.h"
+
+namespace genre {
+
+// The upstream front end: 16 kHz, n_fft 512, hop 256, 96 HTK mel bands without normalisation,
+// power in dB without a floor (torchaudio MelSpectrogram + AmplitudeToDB), 29 s windows (464,000
+// samples, 1813 frames) every `hop` seconds; a shorter clip is looped to fill its window. Musicnn
+// was trained on 3 s windows: inside a 29 s window it averages the embeddings of its 3 s segments.
+FrontEndParams tagger_frontend(double chunk_seconds = 29.0, double hop = 14.5);
+
+// Frames of one Musicnn segment (3 s at 16 kHz, hop 256).
+constexpr int64_t kMusicnnFrames = 188;
+
+// A folder of the pretrained collection (../shared/weights/<name>/: weights.safetensors, tags.txt,
+// model.md) as a model: arch from the name (msd-fcn -> fcn), labels = tags, sigmoid output. The
+// upstream front-end buffers (spec.*) are checked against genre's own filter bank and window and
+// otherwise not used. Throws std::runtime_error naming the file.
+LoadedModel load_pretrained(const std::string& dir);
+
+// Where a pretrained NAME is: $GENRE_WEIGHTS_DIR/NAME, then shared/weights/NAME, ../shared/weights/NAME
+// above the working directory and the source tree. Empty if none.
+std::string find_pretrained(const std::string& name);
+
+// A backbone for transfer learning: a model file (a tagger) or a pretrained NAME; a comma list
+// gives several, whose embeddings are concatenated.
+Classifier load_backbone(const std::string& spec, std::vector<std::string>* archs = nullptr);
+
+// The concatenated embeddings of backbones, as a front-end Embedder (so that the feature cache
+// keeps them: a head on frozen embeddings trains in seconds).
+std::shared_ptr<const Embedder> backbone_embedder(Classifier backbone, const std::string& key);
+
+// backbone + trained head -> one "transfer" model (backbone weights frozen inside it).
+Classifier make_transfer(Classifier backbone, const std::vector<std::string>& archs, Classifier head, int64_t n_classes);
+
+}  // namespace genre

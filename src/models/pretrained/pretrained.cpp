@@ -1,0 +1,223 @@
+// Loading the pretrained taggers' upstream weights, and backbones for transfer learning.
+#include "genre/pretrained.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "genre/mel.h"
+#include "genre/spectrum.h"
+#include "genre/version.h"
+
+namespace fs = std::filesystem;
+
+namespace genre {
+
+FrontEndParams tagger_frontend(double chunk_seconds, double hop) {
+  FrontEndParams p;
+  p.input = InputKind::Mel;
+  p.sample_rate = 16000;
+  p.n_fft = 512;
+  p.hop_length = 256;
+  p.n_mels = 96;
+  p.mel_htk = true;
+  p.mel_slaney_norm = false;
+  p.top_db = 0;  // AmplitudeToDB(top_db=None)
+  p.chunk_seconds = chunk_seconds;
+  p.chunk_hop = hop;
+  p.loop_short = true;
+  return p;
+}
+
+namespace {
+
+std::string arch_of(const std::string& name) {
+  for (const char* a : {"musicnn", "crnn", "fcn"})
+    if (name.size() >= std::strlen(a) && name.compare(name.size() - std::strlen(a), std::string::npos, a) == 0) return a;
+  throw std::runtime_error(name + ": not a pretrained tagger folder (its name ends in fcn, crnn or musicnn)");
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+const StoredTensor& tensor(const TensorFile& f, const std::string& name, const std::string& path) {
+  const auto it = f.tensors.find(name);
+  if (it == f.tensors.end()) throw std::runtime_error(path + ": no tensor " + name);
+  return it->second;
+}
+
+// The stored window and filter bank must be the front end genre computes (within float32 noise).
+void check_frontend_buffers(const TensorFile& f, const std::string& path) {
+  const StoredTensor& w = tensor(f, "spec.spectrogram.window", path);
+  const StoredTensor& fb = tensor(f, "spec.mel_scale.fb", path);
+  const FrontEndParams p = tagger_frontend();
+  if (w.dtype != "F32" || w.numel() != int64_t(p.n_fft) || fb.dtype != "F32" ||
+      fb.shape != std::vector<int64_t>{int64_t(p.n_fft / 2 + 1), int64_t(p.n_mels)})
+    throw std::runtime_error(path + ": the front-end buffers are not a 512-point window and a 257 x 96 filter bank");
+  const auto* wv = reinterpret_cast<const float*>(w.bytes.data());
+  const auto hann = hann_window(p.n_fft);
+  for (size_t i = 0; i < p.n_fft; ++i)
+    if (std::abs(wv[i] - hann[i]) > 1e-6) throw std::runtime_error(path + ": the stored window is not a periodic Hann window");
+  MelParams mp;
+  mp.n_mels = p.n_mels;
+  mp.htk = true;
+  mp.norm = MelNorm::None;
+  const Matrix ours = MelFilterBank(p.sample_rate, p.n_fft, mp).dense();  // n_mels x bins
+  const auto* fv = reinterpret_cast<const float*>(fb.bytes.data());
+  for (size_t k = 0; k < ours.cols; ++k)
+    for (size_t m = 0; m < ours.rows; ++m)
+      if (std::abs(fv[k * ours.rows + m] - ours(m, k)) > 1e-4)
+        throw std::runtime_error(path + ": the stored mel filter bank is not the HTK bank genre computes");
+}
+
+void copy_state(torch::nn::Module& from, torch::nn::Module& to) {
+  torch::NoGradGuard g;
+  auto src = from.named_parameters();
+  for (auto& p : to.named_parameters()) p.value().copy_(src[p.key()]);
+  auto srcb = from.named_buffers();
+  for (auto& b : to.named_buffers()) b.value().copy_(srcb[b.key()]);
+}
+
+}  // namespace
+
+LoadedModel load_pretrained(const std::string& dir) {
+  const std::string name = fs::path(dir).lexically_normal().filename().string().empty()
+                               ? fs::path(dir).lexically_normal().parent_path().filename().string()
+                               : fs::path(dir).lexically_normal().filename().string();
+  const std::string weights = (fs::path(dir) / "weights.safetensors").string();
+  const TensorFile f = read_safetensors(weights);
+  check_frontend_buffers(f, weights);
+  LoadedModel m;
+  m.path = dir;
+  m.labels = read_lines((fs::path(dir) / "tags.txt").string());
+  const std::string arch = arch_of(name);
+  m.frontend = arch == "musicnn" ? tagger_frontend(3.0, 3.0) : tagger_frontend();
+  m.config = {arch, FrontEnd(m.frontend).shape(), int64_t(m.labels.size()), 0.5, "sigmoid", {}, ""};
+  m.net = create_model(m.config);
+  // Upstream names, but no input standardisation (the model's own spec_bn does that).
+  for (auto& p : m.net->named_parameters()) {
+    const StoredTensor& s = tensor(f, p.key(), weights);
+    if (s.dtype != "F32" || s.shape != p.value().sizes().vec())
+      throw std::runtime_error(weights + ": tensor " + p.key() + " has the wrong shape or dtype for " + arch);
+    torch::NoGradGuard g;
+    std::memcpy(p.value().data_ptr(), s.bytes.data(), s.bytes.size());
+  }
+  for (auto& b : m.net->named_buffers()) {
+    if (b.key() == "input_mean" || b.key() == "input_std") continue;
+    const StoredTensor& s = tensor(f, b.key(), weights);
+    if (s.shape != b.value().sizes().vec() || s.bytes.size() != size_t(b.value().numel() * b.value().element_size()))
+      throw std::runtime_error(weights + ": tensor " + b.key() + " has the wrong shape or dtype for " + arch);
+    torch::NoGradGuard g;
+    std::memcpy(b.value().data_ptr(), s.bytes.data(), s.bytes.size());
+  }
+  m.net->eval();
+  int64_t n = 0;
+  for (const auto& p : m.net->parameters()) n += p.numel();
+  m.parameters = n;
+  m.meta = {{"labels", m.labels}, {"frontend", to_json(m.frontend)}, {"description", "pretrained tagger " + name},
+            {"pretrained", {{"name", name}, {"licence", name.rfind("noncommercial", 0) == 0 ? "CC BY-NC-SA 4.0" : "MIT"},
+                            {"source", "minzwon/sota-music-tagging-models"}}}};
+  return m;
+}
+
+std::string find_pretrained(const std::string& name) {
+  std::vector<fs::path> roots;
+  if (const char* env = std::getenv("GENRE_WEIGHTS_DIR")) roots.emplace_back(env);
+  for (fs::path d = fs::current_path();; d = d.parent_path()) {
+    roots.push_back(d / "shared" / "weights");
+    if (d == d.parent_path()) break;
+  }
+  roots.push_back(fs::path(GENRE_SOURCE_TREE).parent_path() / "shared" / "weights");
+  for (const auto& r : roots)
+    if (fs::is_regular_file(r / name / "weights.safetensors")) return (r / name).string();
+  return "";
+}
+
+namespace {
+LoadedModel load_one(const std::string& spec) {
+  if (fs::is_regular_file(spec)) return load_model(spec);
+  if (fs::is_regular_file(fs::path(spec) / "weights.safetensors")) return load_pretrained(spec);
+  const std::string dir = find_pretrained(spec);
+  if (dir.empty())
+    throw std::runtime_error(spec + ": no such model file or pretrained tagger (set GENRE_WEIGHTS_DIR to the folder of "
+                                    "msd-fcn, msd-crnn, jamendo-musicnn, ...)");
+  return load_pretrained(dir);
+}
+}  // namespace
+
+Classifier load_backbone(const std::string& spec, std::vector<std::string>* archs_out) {
+  std::vector<LoadedModel> parts;
+  std::vector<std::string> archs;
+  for (size_t a = 0; a <= spec.size();) {
+    size_t b = spec.find(',', a);
+    if (b == std::string::npos) b = spec.size();
+    if (b > a) {
+      parts.push_back(load_one(spec.substr(a, b - a)));
+      const auto& c = parts.back().config;
+      if (c.arch == "transfer") archs.insert(archs.end(), c.backbones.begin(), c.backbones.end());
+      else archs.push_back(c.arch);
+    }
+    a = b + 1;
+  }
+  if (parts.empty()) throw std::runtime_error("--backbone: no backbone named");
+  const FrontEnd fe(tagger_frontend());
+  ModelConfig cfg{"transfer", fe.shape(), 1, 0.0, "softmax", archs, ""};
+  Classifier stack = create_model(cfg);
+  auto& list = *stack->named_children()["backbones"]->as<torch::nn::ModuleList>();
+  size_t i = 0;
+  for (auto& part : parts) {
+    if (part.config.arch == "transfer") {
+      auto& inner = *part.net->named_children()["backbones"]->as<torch::nn::ModuleList>();
+      for (size_t k = 0; k < inner.size(); ++k) copy_state(*inner[k], *list[i++]);
+    } else {
+      copy_state(*part.net, *list[i++]);
+    }
+  }
+  stack->eval();
+  if (archs_out) *archs_out = archs;
+  return stack;
+}
+
+namespace {
+struct BackboneEmbedder : Embedder {
+  BackboneEmbedder(Classifier net, std::string key) : net_(std::move(net)), key_(std::move(key)) {}
+  int64_t size() const override { return net_->embedding_size(); }
+  std::string key() const override { return key_; }
+  void embed(const float* x, int64_t n, float* out) const override {
+    torch::NoGradGuard g;
+    const auto& s = net_->config().input;
+    const torch::Tensor in = torch::from_blob(const_cast<float*>(x), {n, s.c, s.h, s.w}, torch::kFloat32);
+    const torch::Tensor e = net_->embedding(in).contiguous();
+    std::memcpy(out, e.data_ptr<float>(), size_t(e.numel()) * sizeof(float));
+  }
+  Classifier net_;
+  std::string key_;
+};
+}  // namespace
+
+std::shared_ptr<const Embedder> backbone_embedder(Classifier backbone, const std::string& key) {
+  backbone->eval();
+  return std::make_shared<BackboneEmbedder>(std::move(backbone), key);
+}
+
+Classifier make_transfer(Classifier backbone, const std::vector<std::string>& archs, Classifier head, int64_t n_classes) {
+  ModelConfig cfg{"transfer", backbone->config().input, n_classes, head->config().dropout, "softmax", archs,
+                  head->config().arch};
+  Classifier m = create_model(cfg);
+  auto& to = *m->named_children()["backbones"]->as<torch::nn::ModuleList>();
+  auto& from = *backbone->named_children()["backbones"]->as<torch::nn::ModuleList>();
+  for (size_t i = 0; i < to.size(); ++i) copy_state(*from[i], *to[i]);
+  copy_state(*head, *m->named_children()["head"]);
+  m->eval();
+  return m;
+}
+
+}  // namespace genre

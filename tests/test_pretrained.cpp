@@ -1,0 +1,144 @@
+// The pretrained taggers (genre/pretrained.h) against the outputs of the original code:
+//  - every MIT model of ../shared/weights (or $GENRE_WEIGHTS_DIR) on its three reference clips:
+//    front end (first 5x5 values, mean, std), the 50 sigmoid outputs and the embedding, within 1e-4;
+//    skipped with a visible message when the folder is absent;
+//  - a committed fixture that always runs: msd-crnn's weights (MIT) and a 2 s input, with outputs
+//    made by tools/make_pretrained_fixture.py (Debian's torch and torchaudio, the upstream CRNN class).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "genre/pretrained.h"
+
+namespace fs = std::filesystem;
+using namespace genre;
+
+namespace {
+
+std::string weights_dir() {
+  if (const char* env = std::getenv("GENRE_WEIGHTS_DIR")) return env;
+  return std::string(GENRE_SOURCE_DIR) + "/../shared/weights";
+}
+
+// A mono float32 WAV with the plain 44-byte header of the reference files.
+std::vector<float> read_f32_wav(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  in.seekg(0, std::ios::end);
+  const auto size = size_t(in.tellg());
+  std::vector<float> x((size - 44) / 4);
+  in.seekg(44);
+  in.read(reinterpret_cast<char*>(x.data()), std::streamsize(x.size() * 4));
+  return x;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+struct Outputs {
+  std::vector<float> frontend, sigmoid, embedding;
+};
+
+Outputs run(const LoadedModel& m, const std::vector<float>& samples) {
+  Outputs o;
+  const FrontEnd fe(m.frontend);
+  EXPECT_EQ(samples.size(), fe.chunk_samples());
+  if (samples.size() != fe.chunk_samples()) return o;
+  o.frontend.resize(size_t(fe.shape().size()));
+  fe.chunk(samples, o.frontend.data());
+  torch::NoGradGuard g;
+  const auto s = fe.shape();
+  const torch::Tensor x = torch::from_blob(o.frontend.data(), {1, s.c, s.h, s.w}, torch::kFloat32);
+  const torch::Tensor p = torch::sigmoid(m.net->forward(x)).contiguous();
+  const torch::Tensor e = m.net->embedding(x).contiguous();
+  o.sigmoid.assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+  o.embedding.assign(e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+  return o;
+}
+
+double max_diff(const std::vector<float>& a, const nlohmann::json& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double d = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) d = std::max(d, std::abs(double(a[i]) - b[i].get<double>()));
+  return d;
+}
+
+}  // namespace
+
+TEST(Pretrained, EveryMitModelMatchesItsReferenceOutputs) {
+  const std::string dir = weights_dir();
+  if (!fs::is_directory(dir))
+    GTEST_SKIP() << "SKIPPED: " << dir << " is not present; the parity check of the 8 pretrained taggers needs "
+                 << "../shared/weights (or GENRE_WEIGHTS_DIR). The committed msd-crnn fixture test still ran.";
+  at::set_num_threads(1);
+  int checked = 0;
+  for (const char* name : {"msd-fcn", "msd-crnn", "mtat-fcn", "mtat-crnn", "mtat-musicnn", "jamendo-fcn", "jamendo-crnn",
+                           "jamendo-musicnn"}) {
+    const fs::path mdir = fs::path(dir) / name;
+    const LoadedModel m = load_pretrained(mdir.string());
+    ASSERT_EQ(m.labels.size(), 50u) << name;
+    for (const auto& entry : fs::directory_iterator(mdir / "reference")) {
+      if (entry.path().extension() != ".json") continue;
+      const auto ref = read_json(entry.path().string());
+      const std::string input = ref.contains("input_file") ? ref["input_file"].get<std::string>() : ref["audio_file"].get<std::string>();
+      const auto samples = read_f32_wav((entry.path().parent_path() / input).string());
+      const Outputs o = run(m, samples);
+      // The front end: [1, 96, T], first 5x5 values, mean and std.
+      const auto& fr = ref["frontend"];
+      const int64_t frames = fr["shape"][2].get<int64_t>();
+      ASSERT_EQ(int64_t(o.frontend.size()), 96 * frames) << name;
+      double d5 = 0, mean = 0, sq = 0;
+      for (int i = 0; i < 5; ++i)
+        for (int j = 0; j < 5; ++j)
+          d5 = std::max(d5, std::abs(o.frontend[size_t(i * frames + j)] - fr["first_5x5"][i][j].get<double>()));
+      for (float v : o.frontend) mean += v;
+      mean /= double(o.frontend.size());
+      for (float v : o.frontend) sq += (v - mean) * (v - mean);
+      const double sd = std::sqrt(sq / double(o.frontend.size()));
+      EXPECT_LT(d5, 2e-3) << name << " " << entry.path().filename() << ": front end (dB)";
+      EXPECT_NEAR(mean, fr["mean"].get<double>(), 1e-3) << name;
+      EXPECT_NEAR(sd, fr["std"].get<double>(), 1e-3) << name;
+      EXPECT_LT(max_diff(o.sigmoid, ref["sigmoid"]), 1e-4) << name << " " << entry.path().filename() << ": sigmoid outputs";
+      EXPECT_LT(max_diff(o.embedding, ref["embedding"]["values"]), 1e-4) << name << " " << entry.path().filename() << ": embedding";
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 24);
+}
+
+TEST(Pretrained, CommittedCrnnFixtureMatchesTorch) {
+  const fs::path dir = fs::path(GENRE_SOURCE_DIR) / "tests" / "data" / "pretrained";
+  at::set_num_threads(1);
+  const LoadedModel m = load_pretrained((dir / "msd-crnn").string());
+  const auto ref = read_json((dir / "msd-crnn-2s.json").string());
+  const auto samples = read_f32_wav((dir / "msd-crnn-2s.16k.wav").string());
+  // A 2 s input: the front end's window is the input's own length here.
+  LoadedModel shorter = m;
+  shorter.frontend.chunk_seconds = double(samples.size()) / 16000.0;
+  const Outputs o = run(shorter, samples);
+  EXPECT_LT(max_diff(o.sigmoid, ref["sigmoid"]), 1e-4);
+  EXPECT_LT(max_diff(o.embedding, ref["embedding"]), 1e-4);
+  // And the outputs are not those of another input (the test can fail).
+  std::vector<float> silence(samples.size(), 0.f);
+  EXPECT_GT(max_diff(run(shorter, silence).sigmoid, ref["sigmoid"]), 1e-3);
+}
+
+TEST(Pretrained, TransferModelConcatenatesEmbeddings) {
+  const FrontEndParams fp = tagger_frontend();
+  const Shape in = FrontEnd(fp).shape();
+  EXPECT_EQ(in.h, 96);
+  EXPECT_EQ(in.w, 1813);
+  ModelConfig c{"transfer", in, 10, 0.0, "softmax", {"fcn", "crnn", "musicnn"}, "logreg"};
+  Classifier t = create_model(c);
+  EXPECT_EQ(t->embedding_size(), 64 + 32 + 200);
+  t->eval();
+  torch::NoGradGuard g;
+  const torch::Tensor x = torch::randn({2, 1, 96, 1813});
+  EXPECT_EQ(t->forward(x).sizes().vec(), (std::vector<int64_t>{2, 10}));
+  EXPECT_EQ(t->embedding(x).sizes().vec(), (std::vector<int64_t>{2, 296}));
+}
