@@ -193,6 +193,9 @@ struct BackboneEmbedder : Embedder {
   std::string key() const override { return key_; }
   void embed(const float* x, int64_t n, float* out) const override {
     torch::NoGradGuard g;
+    // The taggers' activations underflow to denormals, which cost this CPU about 10x (measured on
+    // CRNN: 4.3 s -> 0.37 s a window); the flag is per thread.
+    at::globalContext().setFlushDenormal(true);
     const auto& s = net_->config().input;
     const torch::Tensor in = torch::from_blob(const_cast<float*>(x), {n, s.c, s.h, s.w}, torch::kFloat32);
     const torch::Tensor e = net_->embedding(in).contiguous();
