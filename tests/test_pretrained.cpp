@@ -11,7 +11,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
+
 #include "genre/pretrained.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace genre;
@@ -141,4 +144,65 @@ TEST(Pretrained, TransferModelConcatenatesEmbeddings) {
   const torch::Tensor x = torch::randn({2, 1, 96, 1813});
   EXPECT_EQ(t->forward(x).sizes().vec(), (std::vector<int64_t>{2, 10}));
   EXPECT_EQ(t->embedding(x).sizes().vec(), (std::vector<int64_t>{2, 296}));
+}
+
+// A clip shorter than a tagger's 29 s window is looped to fill it: its one window is the clip
+// repeated, not the clip and silence.
+TEST(Pretrained, ShortClipIsLoopedToFillTheWindow) {
+  const FrontEnd fe(tagger_frontend());
+  const auto clip = genre::test::noise(16000 * 3, 0.3, 7);
+  const ClipFeatures f = fe.clip(clip);
+  ASSERT_EQ(f.count, 1u);
+  std::vector<float> looped(fe.chunk_samples());
+  for (size_t i = 0; i < looped.size(); ++i) looped[i] = clip[i % clip.size()];
+  std::vector<float> expect(size_t(fe.shape().size()));
+  fe.chunk(looped, expect.data());
+  EXPECT_LT(genre::test::max_abs_diff(f.data, expect), 1e-6);
+  // Padding with zeros instead would give -100 dB frames at the end.
+  float lowest = 0;
+  for (float v : f.data) lowest = std::min(lowest, v);
+  EXPECT_GT(lowest, -99.f);
+}
+
+namespace {
+struct CmdResult {
+  int status;
+  std::string out;
+};
+CmdResult run_genre(const std::string& args) {
+  const std::string cmd = std::string(GENRE_BIN) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+}  // namespace
+
+// genre tag with the bundled tagger, and genre embed writing .npy with its names file.
+TEST(Pretrained, TagAndEmbedCommands) {
+  genre::test::TempDir tmp;
+  const std::string clip = genre::test::write_audio((tmp.path / "song.wav").string(), genre::test::noise(22050 * 5, 0.3, 3), 22050, 1,
+                                                   SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  const std::string tagger = std::string(GENRE_SOURCE_DIR) + "/models/genre-tagger.genre";
+  CmdResult r = run_genre("tag " + clip + " --model " + tagger + " --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('[')));
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["top"].size(), 5u);
+  EXPECT_TRUE(j[0]["top"][0].contains("tag"));
+  EXPECT_EQ(j[0]["probabilities"].size(), 50u);
+
+  const std::string npy = (tmp.path / "emb.npy").string();
+  r = run_genre("embed " + clip + " " + (tmp.path / "missing.wav").string() + " --model " + tagger + " --out " + npy +
+                " --cache none");
+  EXPECT_EQ(r.status, 1) << r.out;  // the missing file is reported, the other embedded
+  const std::string bytes = genre::test::read_bytes(npy);
+  ASSERT_GT(bytes.size(), 128u);
+  EXPECT_EQ(bytes.substr(0, 6), "\x93NUMPY");
+  EXPECT_NE(bytes.find("'shape': (1, 64)"), std::string::npos);
+  EXPECT_EQ(bytes.size(), 128u + 64 * 4);
+  EXPECT_EQ(genre::test::read_bytes((tmp.path / "emb.names.txt").string()), clip + "\n");
 }

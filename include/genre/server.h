@@ -1,6 +1,6 @@
 // The web server: a page to upload a song and see its genre, and a JSON API.
 //   GET  /              the page (embedded in the binary: no external resources)
-//   POST /api/classify  multipart field 'file' or the raw audio as the body; ?timeline=1 adds the
+//   POST /api/classify  multipart field 'file' or the raw audio as the body (POST /api/tag: the same, with the tagger); ?timeline=1 adds the
 //                       per-window genres, ?spectrogram=1 a PNG data URL of the log-mel spectrogram
 //                       (first 60 s), ?top_k=N. The JSON is one element of `genre predict --format json`.
 //   GET  /api/model     labels, architecture, front end, validation metrics
@@ -26,6 +26,7 @@ struct ServerOptions {
 };
 
 // Serves until SIGINT or SIGTERM; returns 0, or 1 if the port cannot be bound.
-int serve(const ServerOptions& options, const Predictor& predictor);
+// tagger, if given, answers POST /api/tag (the same upload rules; entries say "tag").
+int serve(const ServerOptions& options, const Predictor& predictor, const Predictor* tagger = nullptr);
 
 }  // namespace genre

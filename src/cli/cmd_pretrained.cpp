@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "commands.h"
+#include "genre/feature_cache.h"
 #include "genre/files.h"
 #include "genre/parallel.h"
 #include "genre/pretrained.h"
@@ -21,6 +22,7 @@ struct EmbedOptions {
   bool per_window = false;
   double hop = 14.5;
   size_t jobs = 1;
+  std::string cache;
 };
 
 // NumPy's .npy format 1.0: magic, version, a header dict padded to a multiple of 64 bytes, the data.
@@ -53,7 +55,8 @@ void run_embed(const EmbedOptions& o) {
   if (!ends_with(o.out, ".npy") && !ends_with(o.out, ".csv") && !ends_with(o.out, ".jsonl"))
     throw std::runtime_error(o.out + ": --out must end in .npy, .csv or .jsonl");
   const Classifier backbone = load_backbone(o.model);
-  const FrontEnd fe(tagger_frontend(29.0, o.hop), backbone_embedder(backbone, o.model));
+  const FrontEnd fe(tagger_frontend(29.0, o.hop), backbone_embedder(backbone, backbone_key(o.model, *backbone)));
+  const FeatureCache cache(o.cache == "none" ? "" : o.cache.empty() ? FeatureCache::default_dir() : o.cache);
   const size_t dim = size_t(backbone->embedding_size());
   std::vector<std::string> missing;
   const auto files = find_audio_files(o.inputs, &missing);
@@ -70,7 +73,7 @@ void run_embed(const EmbedOptions& o) {
       files.size(), o.jobs,
       [&](size_t i) -> std::pair<ClipFeatures, std::string> {
         try {
-          return {fe.file(files[i].path), ""};
+          return {cache.load(files[i].path, fe), ""};
         } catch (const std::exception& e) {
           return {ClipFeatures{}, e.what()};
         }
@@ -145,6 +148,7 @@ void register_pretrained(CLI::App& app) {
   cmd->add_flag("--per-window", o->per_window, "One row per 29 s window instead of the mean per file");
   cmd->add_option("--hop", o->hop, "Seconds between windows")->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "Files in parallel")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--cache", o->cache, "Embedding cache folder, shared with genre train --backbone ('none' to disable; default ~/.cache/genre)");
   cmd->callback([o] { run_embed(*o); });
 
   auto dir = std::make_shared<std::string>();

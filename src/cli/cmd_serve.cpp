@@ -1,6 +1,8 @@
 // genre serve: the web app and JSON API.
 #include <CLI/CLI.hpp>
 
+#include <memory>
+
 #include "commands.h"
 #include "genre/server.h"
 #include "torch_plugin.h"
@@ -18,11 +20,17 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--max-inflight", o->max_inflight, "Classifications at once, others wait (0: the number of cores)")
       ->capture_default_str();
   cmd->add_option("--max-upload-mb", o->max_upload_mb, "Largest accepted upload")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->callback([o, model] {
+  auto tagger = std::make_shared<std::string>();
+  cmd->add_option("--tagger", *tagger, "Tagger for POST /api/tag (default: the bundled models/genre-tagger.genre; 'none': no tagging)");
+  cmd->callback([o, model, tagger] {
     const std::string path = model->empty() ? default_model_path() : *model;
     if (path.empty()) throw std::runtime_error("no model given and no bundled model found; use --model FILE");
     const Predictor predictor = open_predictor(path, /*threads=*/1, /*background=*/false);  // one request per thread
-    exit_status = serve(*o, predictor);
+    // POST /api/tag: the bundled tagger (or --tagger FILE), loaded in the background.
+    const std::string tagger_path = *tagger == "none" ? "" : tagger->empty() ? default_tagger_path() : *tagger;
+    std::unique_ptr<Predictor> tags;
+    if (!tagger_path.empty()) tags = std::make_unique<Predictor>(open_predictor(tagger_path, 1, /*background=*/true));
+    exit_status = serve(*o, predictor, tags.get());
   });
 }
 

@@ -90,7 +90,7 @@ class Gate {
   size_t free_;
 };
 
-int serve(const ServerOptions& o, const Predictor& predictor) {
+int serve(const ServerOptions& o, const Predictor& predictor, const Predictor* tagger) {
   httplib::Server svr;
   const size_t threads = o.threads ? o.threads : std::max(2u, std::thread::hardware_concurrency());
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -102,7 +102,9 @@ int serve(const ServerOptions& o, const Predictor& predictor) {
   });
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"status", "ok"}}); });
   svr.Get("/api/model", [&](const httplib::Request&, httplib::Response& res) { send_json(res, 200, predictor.describe()); });
-  svr.Post("/api/classify", [&](const httplib::Request& req, httplib::Response& res) {
+  // One handler for /api/classify (the genre model) and /api/tag (the tagger): the same upload
+  // rules, limits and errors.
+  auto classify_with = [&](const Predictor& predictor, const httplib::Request& req, httplib::Response& res) {
     std::string name = "upload";
     const std::string* body = &req.body;
     httplib::MultipartFormData part;  // get_file_value returns a copy: keep it alive with `body`
@@ -147,7 +149,10 @@ int serve(const ServerOptions& o, const Predictor& predictor) {
       }
     }
     send_json(res, 200, j);
-  });
+  };
+  svr.Post("/api/classify", [&](const httplib::Request& req, httplib::Response& res) { classify_with(predictor, req, res); });
+  if (tagger)
+    svr.Post("/api/tag", [&](const httplib::Request& req, httplib::Response& res) { classify_with(*tagger, req, res); });
   // Known paths with other methods: 405 with the allowed ones.
   auto not_allowed = [](const std::string& allow) {
     return [allow](const httplib::Request& req, httplib::Response& res) {
@@ -160,6 +165,7 @@ int serve(const ServerOptions& o, const Predictor& predictor) {
     svr.Put(path, not_allowed("GET"));
     svr.Delete(path, not_allowed("GET"));
   }
+  svr.Get("/api/tag", not_allowed("POST"));
   svr.Get("/api/classify", not_allowed("POST"));
   svr.Put("/api/classify", not_allowed("POST"));
   svr.Delete("/api/classify", not_allowed("POST"));

@@ -24,17 +24,6 @@ namespace fs = std::filesystem;
 
 namespace genre {
 
-namespace {
-// Identifies a backbone's weights in the feature cache's keys.
-std::string weights_fingerprint(torch::nn::Module& m) {
-  double sum = 0;
-  for (const auto& p : m.parameters()) sum += p.abs().sum().item<double>() + 1e-3 * p.sum().item<double>();
-  char s[32];
-  std::snprintf(s, sizeof s, "%.12g", sum);
-  return s;
-}
-}  // namespace
-
 SourceKind source_kind(InputKind input, const std::string& data) {
   if (input == InputKind::Image) return SourceKind::Image;
   if (fs::is_regular_file(data) && fs::path(data).extension() == ".csv") return SourceKind::Table;
@@ -170,7 +159,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     if (trees) throw std::invalid_argument("train: --backbone takes a torch head (logreg, mlp), not xgboost");
     backbone = load_backbone(o.backbone, &backbone_archs);
     fp = tagger_frontend(29.0, o.backbone_hop);
-    embedder = backbone_embedder(backbone, o.backbone + " " + weights_fingerprint(*backbone));
+    embedder = backbone_embedder(backbone, backbone_key(o.backbone, *backbone));
     obs.message("backbone: " + o.backbone + " (" + std::to_string(backbone->embedding_size()) + "-d embedding, frozen)");
   }
   fp.input = backbone ? InputKind::Mel : !o.input.empty() ? parse_input(o.input) : trees ? InputKind::Table : find_model(o.model).inputs.front();

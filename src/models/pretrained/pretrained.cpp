@@ -206,6 +206,14 @@ struct BackboneEmbedder : Embedder {
 };
 }  // namespace
 
+std::string backbone_key(const std::string& spec, torch::nn::Module& m) {
+  double sum = 0;
+  for (const auto& p : m.parameters()) sum += p.abs().sum().item<double>() + 1e-3 * p.sum().item<double>();
+  char s[32];
+  std::snprintf(s, sizeof s, "%.12g", sum);
+  return spec + " " + s;
+}
+
 std::shared_ptr<const Embedder> backbone_embedder(Classifier backbone, const std::string& key) {
   backbone->eval();
   return std::make_shared<BackboneEmbedder>(std::move(backbone), key);
