@@ -53,7 +53,7 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_EQ(run("").status, 2);
 }
 
-// Without its torch plugin the executable still predicts with the bundled model, and a torch
+// Without its torch plugin the executable still predicts with the bundled feature-table model, and a torch
 // command says what is missing.
 TEST(Cli, WithoutTheTorchPlugin) {
   TempDir dir;
@@ -61,7 +61,7 @@ TEST(Cli, WithoutTheTorchPlugin) {
   std::filesystem::permissions(dir.file("genre"), std::filesystem::perms::owner_all);
   const std::string lonely = dir.file("genre");
   auto run_lonely = [&](const std::string& args) {
-    const std::string cmd = "GENRE_MODEL=" + source_dir() + "/models/genre-default.genre " + lonely + " " + args +
+    const std::string cmd = "GENRE_MODEL=" + source_dir() + "/models/genre-features.genre " + lonely + " " + args +
                             " > " + dir.file("out") + " 2>&1";
     const int st = std::system(cmd.c_str());
     return std::make_pair(WEXITSTATUS(st), read_bytes(dir.file("out")));
