@@ -41,3 +41,8 @@ print(f"{path}: {X.shape[0]} files, {X.shape[1]}-d, C={C}")
 print(f"  all files: accuracy {np.mean(pred == y):.3f}, macro F1 {f1_score(y, pred, average='macro'):.3f}")
 for s in sorted(by):
     print(f"  {s}: accuracy {np.mean(by[s]):.3f} ({len(by[s])} files)")
+from sklearn.metrics import precision_recall_fscore_support
+p, r, f, n = precision_recall_fscore_support(y, pred)
+print("  | class | precision | recall | F1 | files |")
+for i, c in enumerate(classes):
+    print(f"  | {c} | {p[i]:.3f} | {r[i]:.3f} | {f[i]:.3f} | {n[i]} |")

@@ -1,6 +1,8 @@
 // genre serve: the web app and JSON API.
 #include <CLI/CLI.hpp>
 
+#include <signal.h>
+
 #include <memory>
 
 #include "commands.h"
@@ -23,13 +25,20 @@ void register_serve(CLI::App& app) {
   auto tagger = std::make_shared<std::string>();
   cmd->add_option("--tagger", *tagger, "Tagger for POST /api/tag (default: the bundled models/genre-tagger.genre; 'none': no tagging)");
   cmd->callback([o, model, tagger] {
+    // SIGINT/SIGTERM go to the server's signal thread (genre/server.h): block them before any other
+    // thread exists, since threads libtorch starts while a model loads inherit this mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     const std::string path = model->empty() ? default_model_path() : *model;
     if (path.empty()) throw std::runtime_error("no model given and no bundled model found; use --model FILE");
     const Predictor predictor = open_predictor(path, /*threads=*/1, /*background=*/false);  // one request per thread
-    // POST /api/tag: the bundled tagger (or --tagger FILE), loaded in the background.
+    // POST /api/tag: the bundled tagger (or --tagger FILE), loaded before the server starts.
     const std::string tagger_path = *tagger == "none" ? "" : tagger->empty() ? default_tagger_path() : *tagger;
     std::unique_ptr<Predictor> tags;
-    if (!tagger_path.empty()) tags = std::make_unique<Predictor>(open_predictor(tagger_path, 1, /*background=*/true));
+    if (!tagger_path.empty()) tags = std::make_unique<Predictor>(open_predictor(tagger_path, 1, /*background=*/false));
     exit_status = serve(*o, predictor, tags.get());
   });
 }
