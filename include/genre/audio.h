@@ -92,7 +92,13 @@ struct ChunkParams {
   double chunk_seconds = 4.0;
   double hop_seconds = 2.0;
   double min_fraction = 1.0;
+  // A signal shorter than one chunk: its one window repeats the signal instead of zero padding
+  // (the pretrained taggers' 29 s windows; genre/pretrained.h).
+  bool loop_short = false;
 };
+
+// Fills a chunk whose first `valid` samples are audio by repeating them.
+void loop_to_fill(std::vector<float>& chunk, size_t valid);
 
 // The rule above, shared by the streaming and the in-memory chunkers.
 bool keep_window(size_t available, size_t chunk_len, bool first_window, double min_fraction);

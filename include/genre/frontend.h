@@ -73,9 +73,6 @@ struct Embedder {
   virtual void embed(const float* x, int64_t n, float* out) const = 0;
 };
 
-// Fills a chunk whose first `valid` samples are audio by repeating them (FrontEndParams::loop_short).
-void loop_to_fill(std::vector<float>& chunk, size_t valid);
-
 // Computes features with its transforms (mel filter bank, DCT) built once. Thread-safe: const
 // methods only.
 class FrontEnd {

@@ -36,6 +36,10 @@ void network_probabilities(ClassifierImpl& net, const float* x, int64_t n, doubl
 // filled in.
 void save_model(const std::string& path, ClassifierImpl& net, nlohmann::json meta);
 void save_model(const std::string& path, const XgbModel& trees, const ModelConfig& config, nlohmann::json meta);
+// Copies the stored tensor `name` of f into target after checking its dtype and shape; throws
+// std::runtime_error naming `path` and the tensor. Serves genre's files and pretrained weights alike.
+void load_into(torch::Tensor& target, const TensorFile& f, const std::string& name, const std::string& path);
+
 // Throws std::runtime_error naming the file when it is missing, not a genre model, or damaged.
 LoadedModel load_model(const std::string& path);
 

@@ -11,6 +11,11 @@ bool keep_window(size_t available, size_t chunk_len, bool first_window, double m
   return double(available) >= min_fraction * double(chunk_len);
 }
 
+void loop_to_fill(std::vector<float>& chunk, size_t valid) {
+  if (valid == 0) return;
+  for (size_t i = valid; i < chunk.size(); ++i) chunk[i] = chunk[i % valid];
+}
+
 std::vector<std::vector<float>> chunk_audio(const std::vector<float>& samples, int sample_rate,
                                             const ChunkParams& params) {
   const size_t chunk_len = size_t(std::llround(params.chunk_seconds * sample_rate));
@@ -22,6 +27,7 @@ std::vector<std::vector<float>> chunk_audio(const std::vector<float>& samples, i
     if (!keep_window(available, chunk_len, out.empty(), params.min_fraction)) break;
     std::vector<float> w(chunk_len, 0.f);
     std::copy_n(samples.begin() + long(start), std::min(available, chunk_len), w.begin());
+    if (params.loop_short && out.empty() && available < chunk_len) loop_to_fill(w, available);
     out.push_back(std::move(w));
   }
   return out;
@@ -55,6 +61,7 @@ bool ChunkReader::next(std::vector<float>& chunk, double* start_seconds, size_t*
   const size_t offset = size_t(next_start_ - buffer_start_);
   const size_t n = size_t(std::min<int64_t>(available, int64_t(chunk_len_)));
   std::copy_n(buffer_.begin() + long(offset), n, chunk.begin());
+  if (params_.loop_short && !emitted_ && n < chunk_len_) loop_to_fill(chunk, n);
   if (start_seconds) *start_seconds = double(next_start_) / stream_->sample_rate();
   if (valid) *valid = n;
   emitted_ = true;

@@ -51,13 +51,6 @@ void print_csv_header(size_t k, const char* what) {
   std::printf(",error\n");
 }
 
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 void print_csv(const nlohmann::json& j, size_t k) {
   std::printf("%s,", csv_cell(j["file"]).c_str());
   if (j.contains("error")) {

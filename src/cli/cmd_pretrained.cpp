@@ -112,13 +112,7 @@ void run_embed(const EmbedOptions& o) {
     }
     for (const auto& r : rows) {
       if (ends_with(o.out, ".csv")) {
-        std::string name = r.file;
-        if (name.find_first_of(",\"\n") != std::string::npos) {
-          std::string q = "\"";
-          for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-          name = q + "\"";
-        }
-        out << name;
+        out << csv_cell(r.file);
         if (o.per_window) out << "," << r.start;
         for (float v : r.v) out << "," << v;
         out << "\n";

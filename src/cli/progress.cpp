@@ -6,6 +6,14 @@
 
 namespace genre::cli {
 
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+
 std::string format_duration(double s) {
   char buf[32];
   if (s < 0 || s != s) return "--:--";

@@ -7,6 +7,9 @@
 
 namespace genre::cli {
 
+// A CSV cell: quoted (with doubled quotes) when it holds a comma, quote or newline.
+std::string csv_cell(const std::string& s);
+
 class Progress {
  public:
   Progress(size_t total, std::string unit = "files", bool enabled = true);

@@ -89,10 +89,6 @@ FrontEnd::FrontEnd(const FrontEndParams& p, std::shared_ptr<const Embedder> embe
 
 std::string FrontEnd::key() const { return embedder_ ? p_.key() + " embed=" + embedder_->key() : p_.key(); }
 
-void loop_to_fill(std::vector<float>& chunk, size_t valid) {
-  if (valid == 0) return;
-  for (size_t i = valid; i < chunk.size(); ++i) chunk[i] = chunk[i % valid];
-}
 
 size_t FrontEnd::chunk_samples() const { return size_t(std::llround(p_.chunk_seconds * p_.sample_rate)); }
 
@@ -177,8 +173,8 @@ ClipFeatures FrontEnd::clip(const std::vector<float>& samples) const {
   ChunkParams cp;
   cp.chunk_seconds = p_.chunk_seconds;
   cp.hop_seconds = p_.chunk_hop;
-  auto windows = chunk_audio(*y, p_.sample_rate, cp);
-  if (p_.loop_short && windows.size() == 1 && y->size() < windows[0].size()) loop_to_fill(windows[0], y->size());
+  cp.loop_short = p_.loop_short;
+  const auto windows = chunk_audio(*y, p_.sample_rate, cp);
   ClipFeatures f;
   f.shape = feature_shape();
   f.count = windows.size();

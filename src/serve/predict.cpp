@@ -61,6 +61,7 @@ Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string
   ChunkParams cp;
   cp.chunk_seconds = fp.chunk_seconds;
   cp.hop_seconds = fp.chunk_hop;
+  cp.loop_short = fp.loop_short;
   ChunkReader reader(std::move(stream), cp);
   reader.set_tap(tap);
   const Shape shape = frontend_.shape();
@@ -99,7 +100,6 @@ Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string
       std::vector<float> real(chunk.begin(), chunk.begin() + long(valid));
       frontend_.chunk(real, out);
     } else {
-      if (fp.loop_short && valid < chunk.size() && start == 0) loop_to_fill(chunk, valid);
       frontend_.chunk(chunk, out);
     }
     starts.push_back(start);

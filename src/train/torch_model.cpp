@@ -26,6 +26,15 @@ StoredTensor to_stored(const torch::Tensor& t) {
   return s;
 }
 
+void write(const std::string& path, TensorFile f, const ModelConfig& config, int64_t parameters) {
+  f.meta["arch"] = config.arch;
+  f.meta["model_config"] = to_json(config);
+  f.meta["parameters"] = parameters;
+  write_model_file(path, std::move(f));
+}
+
+}  // namespace
+
 // Copies a stored tensor into a parameter or buffer of the same name, shape and dtype.
 void load_into(torch::Tensor& target, const TensorFile& f, const std::string& name, const std::string& path) {
   const auto it = f.tensors.find(name);
@@ -36,15 +45,6 @@ void load_into(torch::Tensor& target, const TensorFile& f, const std::string& na
   torch::NoGradGuard g;
   std::memcpy(target.data_ptr(), s.bytes.data(), s.bytes.size());
 }
-
-void write(const std::string& path, TensorFile f, const ModelConfig& config, int64_t parameters) {
-  f.meta["arch"] = config.arch;
-  f.meta["model_config"] = to_json(config);
-  f.meta["parameters"] = parameters;
-  write_model_file(path, std::move(f));
-}
-
-}  // namespace
 
 void save_model(const std::string& path, ClassifierImpl& net, nlohmann::json meta) {
   TensorFile f{std::move(meta), {}};

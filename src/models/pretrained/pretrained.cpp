@@ -103,21 +103,9 @@ LoadedModel load_pretrained(const std::string& dir) {
   m.config = {arch, FrontEnd(m.frontend).shape(), int64_t(m.labels.size()), 0.5, "sigmoid", {}, ""};
   m.net = create_model(m.config);
   // Upstream names, but no input standardisation (the model's own spec_bn does that).
-  for (auto& p : m.net->named_parameters()) {
-    const StoredTensor& s = tensor(f, p.key(), weights);
-    if (s.dtype != "F32" || s.shape != p.value().sizes().vec())
-      throw std::runtime_error(weights + ": tensor " + p.key() + " has the wrong shape or dtype for " + arch);
-    torch::NoGradGuard g;
-    std::memcpy(p.value().data_ptr(), s.bytes.data(), s.bytes.size());
-  }
-  for (auto& b : m.net->named_buffers()) {
-    if (b.key() == "input_mean" || b.key() == "input_std") continue;
-    const StoredTensor& s = tensor(f, b.key(), weights);
-    if (s.shape != b.value().sizes().vec() || s.bytes.size() != size_t(b.value().numel() * b.value().element_size()))
-      throw std::runtime_error(weights + ": tensor " + b.key() + " has the wrong shape or dtype for " + arch);
-    torch::NoGradGuard g;
-    std::memcpy(b.value().data_ptr(), s.bytes.data(), s.bytes.size());
-  }
+  for (auto& p : m.net->named_parameters()) load_into(p.value(), f, p.key(), weights);
+  for (auto& b : m.net->named_buffers())
+    if (b.key() != "input_mean" && b.key() != "input_std") load_into(b.value(), f, b.key(), weights);
   m.net->eval();
   int64_t n = 0;
   for (const auto& p : m.net->parameters()) n += p.numel();
