@@ -56,7 +56,7 @@ for f in $CLIP "$TMP/two_hours.wav"; do
 done
 
 echo "== 3. genre serve under load: 8 clients, ${SECS} s each run"
-$G serve --port 0 --threads 8 2> "$TMP/serve.log" &
+$G serve --port 0 2> "$TMP/serve.log" &
 SERVER=$!
 for i in $(seq 50); do grep -q listening "$TMP/serve.log" && break; sleep 0.1; done
 PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\)\/.*/\1/p' "$TMP/serve.log")

@@ -5,6 +5,7 @@
 
 #include "genre/audio.h"
 #include "genre/spectrum.h"
+#include "bad_corpus.h"
 #include "test_util.h"
 
 using namespace genre;
@@ -214,6 +215,49 @@ TEST(AudioErrors, AbsurdHeaders) {
       EXPECT_FALSE(e.reason().empty());
     }
   }
+}
+
+// Issue 11's bad-file corpus: each file is one AudioError naming it and its reason.
+TEST(AudioErrors, BadFileCorpusIsRefusedWithItsReason) {
+  TempDir dir;
+  for (const auto& bad : make_bad_corpus(dir)) {
+    SCOPED_TRACE(bad.name);
+    const auto kind = bad.reason == "empty file" || bad.reason == "cannot decode" || bad.reason == "not a regular file"
+                          ? AudioError::Kind::Unreadable
+                          : AudioError::Kind::Invalid;
+    expect_audio_error(dir.file(bad.name), bad.reason, kind);
+  }
+}
+
+TEST(AudioErrors, IntactLossyFilesAreNotFlaggedAsTruncated) {
+  TempDir dir;
+  const auto y = noise(22050 * 5, 0.2);
+  for (auto [name, format, sr] : {std::tuple<const char*, int, int>{"a.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 22050},
+                                  {"a.opus", SF_FORMAT_OGG | SF_FORMAT_OPUS, 48000},
+                                  {"a.mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100}}) {
+    SCOPED_TRACE(name);
+    const auto path = write_audio(dir.file(name), y, sr, 1, format);
+    EXPECT_NO_THROW(load_audio(path));
+    const std::string bytes = read_bytes(path);
+    EXPECT_NO_THROW(load_audio_from_memory(bytes.data(), bytes.size(), 22050, name));
+    // The same bytes cut short are refused from memory too.
+    EXPECT_THROW(load_audio_from_memory(bytes.data(), bytes.size() / 2, 22050, name), AudioError);
+  }
+}
+
+TEST(AudioErrors, DurationLimit) {
+  TempDir dir;
+  const auto path = write_audio(dir.file("ten.wav"), sine(440, 22050, 22050 * 10), 22050, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  AudioLimits limits;
+  limits.max_seconds = 5;
+  try {
+    load_audio(path, 22050, limits);
+    FAIL();
+  } catch (const AudioError& e) {
+    EXPECT_NE(e.reason().find("too long"), std::string::npos) << e.what();
+  }
+  limits.max_seconds = 11;
+  EXPECT_EQ(load_audio(path, 22050, limits).samples.size(), 220500u);
 }
 
 TEST(AudioErrors, MemoryBuffers) {

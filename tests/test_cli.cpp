@@ -9,10 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "genre/gtzan_features.h"
+#include "bad_corpus.h"
 #include "test_util.h"
 
 using namespace genre::test;
@@ -155,4 +157,63 @@ TEST(Cli, PredictReportsBadFilesAndGoesOn) {
   auto missing_model = run("predict " + dir.file("a.ogg") + " --model " + dir.file("none.genre"));
   EXPECT_NE(missing_model.status, 0);
   EXPECT_NE(missing_model.out.find("none.genre"), std::string::npos);
+}
+
+// Issue 11: the bad-file corpus through `genre predict`: every file is an error naming it and its
+// reason, the JSON array stays valid, the batch goes on, exit status 1.
+TEST(Cli, PredictRefusesTheBadFileCorpusFileByFile) {
+  TempDir dir;
+  const auto corpus = make_bad_corpus(dir);
+  std::filesystem::copy(source_dir() + "/examples/metal/metal.00000.ogg", dir.path / "good.ogg");
+  const std::string model = source_dir() + "/models/genre-features.genre";
+  const std::string cmd = std::string(GENRE_BIN) + " predict " + dir.path.string() + " " + dir.file("fifo.wav") +
+                          " --model " + model + " --format json > " + dir.file("out.json") + " 2> " + dir.file("err.txt");
+  EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 1) << read_bytes(dir.file("err.txt"));
+  const auto j = nlohmann::json::parse(read_bytes(dir.file("out.json")));
+  std::map<std::string, std::string> errors;
+  for (const auto& e : j) errors[std::filesystem::path(e["file"].get<std::string>()).filename().string()] = e.value("error", "");
+  EXPECT_EQ(errors.at("good.ogg"), "");
+  for (const auto& bad : corpus) EXPECT_NE(errors[bad.name].find(bad.reason), std::string::npos) << bad.name << ": " << errors[bad.name];
+}
+
+TEST(Cli, FolderWalkVisitsEachRealDirectoryOnce) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path / "rock");
+  std::filesystem::copy(source_dir() + "/examples/metal/metal.00000.ogg", dir.path / "rock" / "a.ogg");
+  std::filesystem::create_directory_symlink("..", dir.path / "rock" / "up");     // a loop
+  std::filesystem::create_directory_symlink(dir.path / "rock", dir.path / "b");  // the same folder again
+  std::filesystem::create_directory_symlink(dir.path / "b", dir.path / "rock" / "c");
+  auto r = run("predict " + dir.path.string() + " --model " + source_dir() + "/models/genre-features.genre --format jsonl 2>/dev/null");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(count_lines(r.out), 1u) << r.out;
+}
+
+TEST(Cli, FileNamesThatAreNotUtf8KeepTheJsonValid) {
+  TempDir dir;
+  const std::string name = dir.file("caf\xe9\nnew.ogg");
+  std::filesystem::copy(source_dir() + "/examples/metal/metal.00000.ogg", name);
+  const std::string model = " --model " + source_dir() + "/models/genre-features.genre";
+  auto json = run("predict " + dir.path.string() + model + " --format json > " + dir.file("out.json"));
+  EXPECT_EQ(json.status, 0) << json.out;
+  const auto j = nlohmann::json::parse(read_bytes(dir.file("out.json")));
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_NE(j[0]["file"].get<std::string>().find("caf\xef\xbf\xbd\nnew.ogg"), std::string::npos);
+  auto text = run("predict " + dir.path.string() + model);
+  EXPECT_EQ(text.status, 0);
+  EXPECT_NE(text.out.find("caf\xe9?new.ogg ("), std::string::npos) << text.out;  // no raw newline in a text line
+}
+
+TEST(Cli, FeaturesOfALongFileStayBoundedAndSaySo) {
+  TempDir dir;
+  // 70 s of audio with --max-duration 20: the row covers 20 s and a note says so; --segment
+  // streams every segment.
+  write_audio(dir.file("long.wav"), noise(22050 * 70, 0.2), 22050, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  auto whole = run("features " + dir.file("long.wav") + " --format csv --max-duration 20");
+  EXPECT_EQ(whole.status, 0) << whole.out;
+  EXPECT_NE(whole.out.find("first 20 s"), std::string::npos) << whole.out;
+  EXPECT_NE(whole.out.find("long.wav,441000,"), std::string::npos) << whole.out;
+  auto segments = run("features " + dir.file("long.wav") + " --format csv --segment 10 --out " + dir.file("t.csv"));
+  EXPECT_EQ(segments.status, 0) << segments.out;
+  EXPECT_EQ(count_lines(read_bytes(dir.file("t.csv"))), 1u + 7u);
+  EXPECT_NE(read_bytes(dir.file("t.csv")).find("long.6.wav,220500,"), std::string::npos);
 }

@@ -106,3 +106,63 @@ TEST(ModelFile, BadFilesAreNamedWithTheReason) {
   bad.tensors["classifier.weight"].shape = {2, 2};  // 6 floats stored, 4 declared
   EXPECT_THROW(write_model_file(dir.file("bad.genre"), bad), std::logic_error);
 }
+
+// Issue 11: every metadata field is range-checked, and the network's input must be what its front
+// end produces; a bad field is one error naming the file and the field.
+TEST(ModelFile, MetadataFieldsAreRangeChecked) {
+  TempDir dir;
+  FrontEndParams fp;  // mel, 4 s chunks: 1 x 128 x 173
+  const Shape made = FrontEnd(fp).feature_shape();
+  ASSERT_EQ(made.h, 128);
+  auto meta_with = [&](const std::string& field, const nlohmann::json& value, bool in_frontend = true) {
+    TensorFile f = small_file();
+    f.meta["frontend"] = to_json(fp);
+    f.meta["model_config"] = to_json(ModelConfig{"cnn4", made, 2, 0.3});
+    if (in_frontend) f.meta["frontend"][field] = value;
+    else f.meta["model_config"][field] = value;
+    return f;
+  };
+  write_model_file(dir.file("ok.genre"), meta_with("hop_length", 512));
+  EXPECT_NO_THROW(read_model_header(dir.file("ok.genre")));
+  const std::vector<std::tuple<std::string, nlohmann::json, bool, std::string>> cases = {
+      {"hop_length", 0, true, "hop_length"},
+      {"hop_length", 0.5, true, "hop_length"},
+      {"hop_length", -3, true, "hop_length"},
+      {"n_fft", 1000000000, true, "n_fft"},
+      {"sample_rate", 1000000000, true, "sample_rate"},
+      {"sample_rate", "fast", true, "sample_rate"},
+      {"n_mels", 1, true, "n_mels"},
+      {"top_db", -5, true, "top_db"},
+      {"chunk_seconds", 0, true, "chunk_seconds"},
+      {"chunk_seconds", 1e9, true, "chunk_seconds"},
+      {"mel_htk", 3, true, "mel_htk"},
+      {"input", nlohmann::json::array({1, 128, 100}), false, "the front end makes 1 x 128 x 173"},
+      {"input", nlohmann::json::array({1, 0, 173}), false, "input"},
+      {"input", nlohmann::json::array({1, 128}), false, "input"},
+      {"n_classes", 1, false, "n_classes"},
+      {"dropout", 2, false, "dropout"},
+  };
+  for (const auto& [field, value, in_frontend, reason] : cases) {
+    SCOPED_TRACE(field + " = " + value.dump());
+    const std::string path = dir.file("bad.genre");
+    write_model_file(path, meta_with(field, value, in_frontend));
+    const std::string e = error_of([&] { read_model_header(path); });
+    EXPECT_NE(e.find(path), std::string::npos) << e;
+    EXPECT_NE(e.find(reason), std::string::npos) << e;
+  }
+}
+
+TEST(FrontEndParams, ValidateNamesTheParameterAndItsRange) {
+  FrontEndParams p;
+  EXPECT_NO_THROW(validate_frontend(p));
+  p.hop_length = 0;
+  try {
+    validate_frontend(p);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("hop_length = 0 is out of range (1 to n_fft)"), std::string::npos) << e.what();
+  }
+  p = {};
+  p.n_mels = 2000;
+  EXPECT_THROW(FrontEnd{p}, std::invalid_argument);
+}

@@ -263,3 +263,60 @@ TEST(ModelFile, SavedNetworkReloadsAndLogRegRunsWithoutTorch) {
                std::invalid_argument);
   EXPECT_NO_THROW(load_model(dir.file("t.genre")));
 }
+
+// Issue 11: tables that do not fit are refused by name, not trained or scored into nonsense.
+TEST(Train, TablesThatDoNotFitAreRefused) {
+  TempDir dir;
+  auto table = [&](const std::string& name, const std::string& header, const std::vector<std::string>& rows) {
+    std::ofstream csv(dir.file(name));
+    csv << header << "\n";
+    for (const auto& r : rows) csv << r << "\n";
+    return dir.file(name);
+  };
+  std::vector<std::string> rows;
+  for (int i = 0; i < 12; ++i)
+    rows.push_back(std::string(i % 2 ? "a" : "b") + "." + std::to_string(10000 + i) + ".wav,1," + std::to_string(i % 2) +
+                   ",0.5," + (i == 7 ? "nan" : "1") + "," + (i % 2 ? "a" : "b"));
+  TrainOptions o;
+  o.model = "xgboost";
+  o.split = "stratified:50/50/0";
+  o.epochs = 5;
+  o.threads = 1;
+  o.cache_dir = "none";
+  o.out = dir.file("out");
+  o.data = table("nan.csv", "filename,length,f1,f2,f3,label", rows);
+  try {
+    train(o);
+    FAIL() << "a NaN cell was trained on";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("nan.csv:9: not a finite number in column f3"), std::string::npos) << e.what();
+  }
+  o.data = table("one.csv", "filename,length,f1,f2,f3,label", {"a.1.wav,1,1,2,3,a", "a.2.wav,1,1,2,3,a", "a.3.wav,1,2,2,3,a"});
+  try {
+    train(o);
+    FAIL() << "a one-class table was trained on";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("only one label"), std::string::npos) << e.what();
+  }
+  // A model trained on three columns, evaluated on two; a mel-spectrogram model on a table.
+  rows.clear();
+  for (int i = 0; i < 12; ++i)
+    rows.push_back(std::string(i % 2 ? "a" : "b") + "." + std::to_string(10000 + i) + ".wav,1," + std::to_string(i % 2) + ",0.5,1," + (i % 2 ? "a" : "b"));
+  o.data = table("good.csv", "filename,length,f1,f2,f3,label", rows);
+  const auto model = train(o).model_path;
+  const std::string narrow = table("narrow.csv", "filename,length,f1,f2,label", {"a.1.wav,1,1,2,a", "b.2.wav,1,1,2,b"});
+  auto evaluate = [&](const std::string& m, const std::string& data) {
+    const std::string cmd = std::string(GENRE_BIN) + " evaluate --model " + m + " --data " + data +
+                            " --part all --cache none > " + dir.file("eval.txt") + " 2>&1";
+    const int rc = WEXITSTATUS(std::system(cmd.c_str()));
+    return std::make_pair(rc, read_bytes(dir.file("eval.txt")));
+  };
+  auto [rc, out] = evaluate(model, narrow);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("its 2 feature columns are not the 3 columns"), std::string::npos) << out;
+  const auto data = make_collection(dir);
+  train(options(data, dir.file("mel"), 1));
+  auto [rc2, out2] = evaluate(dir.file("mel/model.genre"), dir.file("good.csv"));
+  EXPECT_NE(rc2, 0);
+  EXPECT_NE(out2.find("a features table, but"), std::string::npos) << out2;
+}

@@ -38,6 +38,16 @@ struct AudioInfo {
   double duration() const { return sample_rate > 0 ? double(frames) / sample_rate : 0.0; }
 };
 
+// What genre accepts as audio, checked when a file is opened and while it is decoded. A file
+// outside these bounds is an AudioError naming the bound, before any memory is spent on it.
+struct AudioLimits {
+  int min_sample_rate = 1000;      // Hz: below this a header is corrupt (1 Hz would resample 22050x)
+  int max_sample_rate = 768000;    // Hz: the highest rate of real converters
+  int max_channels = 64;
+  double max_seconds = 0;          // decoded duration; 0: no bound (genre serve sets --max-duration)
+  float max_abs_sample = 1e6f;     // float files: NaN, Inf or beyond +-1e6 is corrupt data, not audio
+};
+
 struct Audio {
   std::vector<float> samples;  // mono, in [-1, 1]
   int sample_rate = 0;
@@ -48,11 +58,11 @@ constexpr int kDefaultSampleRate = 22050;
 
 // Decodes a whole file to mono at target_sr (0 keeps the native rate). Reads in blocks:
 // the only full-length buffer is the output at the target rate.
-Audio load_audio(const std::string& path, int target_sr = kDefaultSampleRate);
+Audio load_audio(const std::string& path, int target_sr = kDefaultSampleRate, const AudioLimits& limits = {});
 
 // The same, from an encoded file held in memory (an upload). `name` is used in error messages.
 Audio load_audio_from_memory(const void* data, size_t size, int target_sr = kDefaultSampleRate,
-                             const std::string& name = "<memory>");
+                             const std::string& name = "<memory>", const AudioLimits& limits = {});
 
 AudioInfo audio_info(const std::string& path);
 
@@ -64,8 +74,8 @@ bool has_audio_extension(const std::string& path);
 // at a time. The building block of load_audio and ChunkReader.
 class AudioStream {
  public:
-  explicit AudioStream(const std::string& path, int target_sr = kDefaultSampleRate);
-  AudioStream(const void* data, size_t size, int target_sr, const std::string& name);
+  explicit AudioStream(const std::string& path, int target_sr = kDefaultSampleRate, const AudioLimits& limits = {});
+  AudioStream(const void* data, size_t size, int target_sr, const std::string& name, const AudioLimits& limits = {});
   ~AudioStream();
   AudioStream(const AudioStream&) = delete;
   AudioStream& operator=(const AudioStream&) = delete;

@@ -48,6 +48,14 @@ struct FrontEndParams {
   std::string key() const;  // every field, for cache keys and model files
 };
 
+// The declared range of every front-end parameter (Essentia-style: name, range, default in
+// FrontEndParams above). Throws std::invalid_argument naming the first parameter out of range, so
+// that a damaged model file or a bad option is one clear error, not a crash in the STFT.
+//   sample_rate 4000..192000 Hz   n_fft, stft_n_fft 16..16384   hop_length 1..n_fft
+//   n_mels 2..512 (and <= n_fft/2+1)   n_mfcc 1..n_mels   top_db 0..200 (0: no floor)
+//   chunk_seconds 0.1..600 and chunk_hop 0.1..600 s   image_scale 1..16
+void validate_frontend(const FrontEndParams& p);
+
 struct Shape {
   int64_t c = 0, h = 0, w = 0;
   int64_t size() const { return c * h * w; }

@@ -25,6 +25,9 @@ struct FeatureRow {
   std::string label;
 };
 
+// features_3_sec.csv's name of segment i of a file: "blues.00000.wav" -> "blues.00000.3.wav".
+std::string segment_name(const std::string& filename, size_t i);
+
 // Rows for a decoded clip: one for the whole clip (segment_seconds <= 0) or one per complete
 // segment of segment_seconds (features_3_sec.csv: segment i is named <stem>.<i>.<ext>).
 std::vector<FeatureRow> gtzan_feature_rows(const std::vector<float>& y, double sr, const std::string& filename,

@@ -40,8 +40,9 @@ class Predictor {
   // ModelError when the model's probabilities do (weights that failed to load).
   Prediction predict_file(const std::string& path, bool timeline = false) const;
   // tap, if given, sees every decoded sample (ChunkReader::set_tap).
+  // limits bound what the upload may be (genre serve's --max-duration).
   Prediction predict_memory(const void* data, size_t size, const std::string& name, bool timeline = false,
-                            const ChunkReader::SampleTap& tap = {}) const;
+                            const ChunkReader::SampleTap& tap = {}, const AudioLimits& limits = {}) const;
 
   // The JSON of `genre predict --format json|jsonl` and of the server's /api/classify. A tagger's
   // (sigmoid output) entries say "tag" where a genre model's say "genre".

@@ -6,9 +6,14 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
+#include <fcntl.h>
+#include <new>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "container_checks.h"
 #include "genre/audio.h"
 
 namespace genre {
@@ -76,6 +81,10 @@ bool log_reports_truncation(SNDFILE* sf) {
 
 struct AudioStream::Impl {
   std::string source;
+  AudioLimits limits;
+  std::string path;               // empty for memory input
+  uint64_t file_size = 0;
+  int64_t mp3_declared = -1;      // samples per channel from a Xing/Info header
   MemoryFile memory;
   SF_VIRTUAL_IO vio{};
   SNDFILE* sf = nullptr;
@@ -112,9 +121,18 @@ struct AudioStream::Impl {
     info.format = format_name(sfinfo.format);
     if (sfinfo.samplerate <= 0) fail("invalid header: sample rate " + std::to_string(sfinfo.samplerate) + " Hz");
     if (sfinfo.channels <= 0) fail("invalid header: " + std::to_string(sfinfo.channels) + " channels");
-    if (sfinfo.samplerate > 1000000) fail("invalid header: sample rate " + std::to_string(sfinfo.samplerate) + " Hz");
+    if (sfinfo.samplerate < limits.min_sample_rate || sfinfo.samplerate > limits.max_sample_rate)
+      fail("invalid header: sample rate " + std::to_string(sfinfo.samplerate) + " Hz (genre accepts " +
+           std::to_string(limits.min_sample_rate) + " to " + std::to_string(limits.max_sample_rate) + " Hz)");
+    if (sfinfo.channels > limits.max_channels)
+      fail("invalid header: " + std::to_string(sfinfo.channels) + " channels (at most " +
+           std::to_string(limits.max_channels) + ")");
     if (log_reports_truncation(sf)) fail("truncated file: the header declares more audio than the file holds");
     if (sfinfo.frames == 0) fail("contains no audio (0 frames)");
+    check_container();
+    if (limits.max_seconds > 0 && sfinfo.frames != SF_COUNT_MAX &&
+        double(sfinfo.frames) / sfinfo.samplerate > limits.max_seconds)
+      fail(too_long(double(sfinfo.frames) / sfinfo.samplerate));
     if (target_sr <= 0) target_sr = sfinfo.samplerate;
     if (target_sr != sfinfo.samplerate) {
       soxr_error_t err = nullptr;
@@ -127,11 +145,52 @@ struct AudioStream::Impl {
     mono.resize(size_t(kBlockFrames));
   }
 
-  void open_path(const std::string& path) {
+  std::string too_long(double seconds) const {
+    char b[160];
+    std::snprintf(b, sizeof b, "too long: %.0f s of audio, the limit is %.0f s", seconds, limits.max_seconds);
+    return b;
+  }
+
+  // Reads bytes of the encoded input itself (for the container checks).
+  size_t read_at(uint64_t offset, size_t n, unsigned char* out) const {
+    if (path.empty()) {
+      if (offset >= uint64_t(memory.size)) return 0;
+      n = size_t(std::min<uint64_t>(n, uint64_t(memory.size) - offset));
+      std::memcpy(out, memory.data + offset, n);
+      return n;
+    }
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    size_t done = 0;
+    while (done < n) {
+      const ssize_t r = ::pread(fd, out + done, n - done, off_t(offset + done));
+      if (r <= 0) break;
+      done += size_t(r);
+    }
+    ::close(fd);
+    return done;
+  }
+
+  // Truncated lossy streams that libsndfile would decode as shorter songs (container_checks.h).
+  void check_container() {
+    const detail::ReadAt reader = [this](uint64_t o, size_t n, unsigned char* out) { return read_at(o, n, out); };
+    const int major = sfinfo.format & SF_FORMAT_TYPEMASK;
+    if (major == SF_FORMAT_OGG) {
+      const std::string why = detail::ogg_truncation(reader, file_size);
+      if (!why.empty()) fail(why);
+    } else if (major == SF_FORMAT_MPEG) {
+      mp3_declared = detail::mp3_declared_samples(reader, file_size);
+    }
+  }
+
+  void open_path(const std::string& file) {
+    path = file;
     struct stat st{};
     if (::stat(path.c_str(), &st) != 0) unreadable(std::string("cannot open: ") + std::strerror(errno));
     if (S_ISDIR(st.st_mode)) unreadable("is a directory, not an audio file");
+    if (!S_ISREG(st.st_mode)) unreadable("not a regular file (a pipe, socket or device)");
     if (st.st_size == 0) unreadable("empty file (0 bytes)");
+    file_size = uint64_t(st.st_size);
     sf = sf_open(path.c_str(), SFM_READ, &sfinfo);
     open_checks();
   }
@@ -140,6 +199,7 @@ struct AudioStream::Impl {
     if (size == 0) unreadable("empty file (0 bytes)");
     memory.data = static_cast<const unsigned char*>(data);
     memory.size = sf_count_t(size);
+    file_size = size;
     vio = {mem_get_filelen, mem_seek, mem_read, mem_write, mem_tell};
     sf = sf_open_virtual(&vio, SFM_READ, &sfinfo, &memory);
     open_checks();
@@ -157,6 +217,7 @@ struct AudioStream::Impl {
                                         " frames (" + sf_error_number(err) + ")");
     }
     const int ch = sfinfo.channels;
+    check_samples(size_t(got) * size_t(ch));
     if (ch == 1) {
       std::copy_n(interleaved.begin(), size_t(got), mono.begin());
     } else {
@@ -168,7 +229,23 @@ struct AudioStream::Impl {
       }
     }
     frames_in += got;
+    if (limits.max_seconds > 0 && double(frames_in) / sfinfo.samplerate > limits.max_seconds)
+      fail(too_long(double(frames_in) / sfinfo.samplerate));
     return size_t(got);
+  }
+
+  // Float files can hold anything: NaN, Inf or absurd magnitudes are corrupt data, and would
+  // come out as NaN probabilities. They are an error naming the first bad frame.
+  void check_samples(size_t n) const {
+    const float bound = limits.max_abs_sample;
+    for (size_t i = 0; i < n; ++i) {
+      const float v = interleaved[i];
+      if (!(std::fabs(v) <= bound)) {
+        const int64_t frame = frames_in + int64_t(i / size_t(sfinfo.channels));
+        fail(std::string(std::isfinite(v) ? "sample value out of range" : "non-finite sample (NaN or Inf)") +
+             " at frame " + std::to_string(frame) + ": corrupt data");
+      }
+    }
   }
 
   void finish_input() {
@@ -177,6 +254,10 @@ struct AudioStream::Impl {
     bool exact_count = (sfinfo.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG;
     if (exact_count && sfinfo.frames > 0 && sfinfo.frames != SF_COUNT_MAX && frames_in < sfinfo.frames)
       fail("truncated file: header declares " + std::to_string(sfinfo.frames) + " frames, only " +
+           std::to_string(frames_in) + " could be decoded");
+    // MP3: the Xing/Info header's count, less the encoder delay and padding (at most a few frames).
+    if (mp3_declared > 0 && frames_in + 4 * 1152 < mp3_declared)
+      fail("truncated file: the MP3 header declares " + std::to_string(mp3_declared) + " samples, only " +
            std::to_string(frames_in) + " could be decoded");
     target_total = soxr ? int64_t(std::ceil(double(frames_in) * ratio())) : frames_in;
   }
@@ -230,22 +311,40 @@ struct AudioStream::Impl {
   }
 };
 
-AudioStream::AudioStream(const std::string& path, int target_sr) : impl_(std::make_unique<Impl>()) {
+AudioStream::AudioStream(const std::string& path, int target_sr, const AudioLimits& limits)
+    : impl_(std::make_unique<Impl>()) {
   impl_->source = path;
   impl_->target_sr = target_sr;
-  impl_->open_path(path);
+  impl_->limits = limits;
+  try {
+    impl_->open_path(path);
+  } catch (const std::bad_alloc&) {
+    throw AudioError(path, "out of memory while opening");
+  }
 }
 
-AudioStream::AudioStream(const void* data, size_t size, int target_sr, const std::string& name)
+AudioStream::AudioStream(const void* data, size_t size, int target_sr, const std::string& name,
+                         const AudioLimits& limits)
     : impl_(std::make_unique<Impl>()) {
   impl_->source = name;
   impl_->target_sr = target_sr;
-  impl_->open_memory(data, size);
+  impl_->limits = limits;
+  try {
+    impl_->open_memory(data, size);
+  } catch (const std::bad_alloc&) {
+    throw AudioError(name, "out of memory while opening");
+  }
 }
 
 AudioStream::~AudioStream() = default;
 
-size_t AudioStream::read(std::vector<float>& out, size_t max_samples) { return impl_->read(out, max_samples); }
+size_t AudioStream::read(std::vector<float>& out, size_t max_samples) {
+  try {
+    return impl_->read(out, max_samples);
+  } catch (const std::bad_alloc&) {
+    throw AudioError(impl_->source, "out of memory after " + std::to_string(impl_->frames_in) + " decoded frames");
+  }
+}
 const AudioInfo& AudioStream::info() const { return impl_->info; }
 int AudioStream::sample_rate() const { return impl_->target_sr; }
 const std::string& AudioStream::source() const { return impl_->source; }
@@ -260,21 +359,23 @@ Audio read_all(AudioStream& stream) {
   Audio audio;
   audio.sample_rate = stream.sample_rate();
   int64_t expected = stream.expected_samples();
-  // Reserve the exact output size up front, so that growth never holds two copies.
-  if (expected > 0) audio.samples.reserve(size_t(expected) + 16);
+  // Reserve the exact output size up front, so that growth never holds two copies (up to 2^25
+  // samples: a header's claim is not trusted with more before the audio is there).
+  if (expected > 0) audio.samples.reserve(size_t(std::min<int64_t>(expected, int64_t(1) << 25)) + 16);
   while (stream.read(audio.samples, size_t(1) << 16) > 0) {
   }
   return audio;
 }
 }  // namespace
 
-Audio load_audio(const std::string& path, int target_sr) {
-  AudioStream stream(path, target_sr);
+Audio load_audio(const std::string& path, int target_sr, const AudioLimits& limits) {
+  AudioStream stream(path, target_sr, limits);
   return read_all(stream);
 }
 
-Audio load_audio_from_memory(const void* data, size_t size, int target_sr, const std::string& name) {
-  AudioStream stream(data, size, target_sr, name);
+Audio load_audio_from_memory(const void* data, size_t size, int target_sr, const std::string& name,
+                             const AudioLimits& limits) {
+  AudioStream stream(data, size, target_sr, name, limits);
   return read_all(stream);
 }
 

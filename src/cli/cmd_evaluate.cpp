@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "genre/gtzan_features.h"
 #include "genre/dataset.h"
 #include "genre/evaluate.h"
 #include "genre/examples.h"
@@ -35,6 +36,17 @@ void run(const EvaluateOptions& o) {
   const uint64_t seed = o.seed_given ? o.seed : m.meta["split"].value("seed", uint64_t(42));
   const InputKind input = m.frontend.input;
   Dataset ds = load_dataset(data, source_kind(input, data));
+  // The data must be what the model reads: a table's columns, in order, are the model's inputs.
+  if (ds.kind == SourceKind::Table) {
+    if (input != InputKind::Table)
+      throw std::runtime_error(data + ": a features table, but " + o.model + " reads '" + input_name(input) +
+                               "' input from audio");
+    const auto expected = m.meta.contains("table_columns") ? m.meta["table_columns"].get<std::vector<std::string>>()
+                                                            : gtzan_feature_names();
+    if (ds.columns != expected)
+      throw std::runtime_error(data + ": its " + std::to_string(ds.columns.size()) + " feature columns are not the " +
+                               std::to_string(expected.size()) + " columns " + o.model + " was trained on");
+  }
   if (ds.labels != m.labels) {
     // Items whose label the model does not know cannot be scored; keep the rest, in the model's order.
     std::vector<Item> kept;

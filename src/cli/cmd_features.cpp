@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "genre/atomic_file.h"
 #include "genre/audio.h"
 #include "genre/files.h"
 #include "genre/gtzan_features.h"
@@ -23,12 +24,46 @@ struct FeaturesOptions {
   int sample_rate = kDefaultSampleRate;
   size_t jobs = std::max(1u, std::thread::hardware_concurrency());
   std::string format = "auto";
+  double max_duration = 600;  // whole-file rows: the first this many seconds
 };
 
 struct FileResult {
   std::vector<FeatureRow> rows;
-  std::string error;
+  std::string error, note;
 };
+
+// Memory stays bounded whatever the file's length. Segment rows are computed as the decoder
+// streams (one segment in memory at a time); a whole-file row covers at most max_duration
+// seconds, and the note says when a file was longer.
+FileResult file_rows(const LabeledFile& file, const FeaturesOptions& o) {
+  FileResult r;
+  const std::string name = file_name(file.path);
+  auto stream = std::make_unique<AudioStream>(file.path, o.sample_rate);
+  if (o.segment > 0) {
+    ChunkParams cp;
+    cp.chunk_seconds = cp.hop_seconds = o.segment;
+    ChunkReader reader(std::move(stream), cp);
+    std::vector<float> chunk;
+    size_t valid = 0;
+    for (size_t i = 0; reader.next(chunk, nullptr, &valid) && valid == chunk.size(); ++i)
+      r.rows.push_back({segment_name(name, i), chunk.size(), gtzan_features(chunk, o.sample_rate), file.label});
+    if (r.rows.empty()) r.error = file.path + ": shorter than one segment";
+    return r;
+  }
+  const size_t cap = size_t(o.max_duration * o.sample_rate);
+  std::vector<float> y;
+  while (y.size() < cap && stream->read(y, std::min<size_t>(1 << 16, cap - y.size())) > 0) {
+  }
+  std::vector<float> more;
+  if (stream->read(more, 1) > 0) {
+    char b[200];
+    std::snprintf(b, sizeof b, "%s: longer than %.0f s: its row describes the first %.0f s (--max-duration)",
+                  file.path.c_str(), o.max_duration, o.max_duration);
+    r.note = b;
+  }
+  r.rows.push_back({name, y.size(), gtzan_features(y, o.sample_rate), file.label});
+  return r;
+}
 
 // The human-readable summary: a few columns of the table.
 void print_table_header() {
@@ -52,13 +87,10 @@ void run(const FeaturesOptions& o) {
     return;
   }
   const bool csv = o.format == "csv" || (o.format == "auto" && !o.out.empty());
-  std::unique_ptr<std::ofstream> file;
-  if (!o.out.empty()) {
-    file = std::make_unique<std::ofstream>(o.out);
-    if (!*file) throw std::runtime_error("cannot write " + o.out);
-  }
+  std::unique_ptr<AtomicFile> file;  // the table appears under its name once complete
+  if (!o.out.empty()) file = std::make_unique<AtomicFile>(o.out);
   auto write_line = [&](const std::string& line) {
-    if (file) *file << line << '\n';
+    if (file) file->stream() << line << '\n';
     else std::printf("%s\n", line.c_str());
   };
   if (csv) {
@@ -74,21 +106,20 @@ void run(const FeaturesOptions& o) {
   parallel_ordered(
       files.size(), o.jobs,
       [&](size_t i) {
-        FileResult r;
         try {
-          Audio a = load_audio(files[i].path, o.sample_rate);
-          r.rows = gtzan_feature_rows(a.samples, a.sample_rate, file_name(files[i].path), files[i].label, o.segment);
-          if (r.rows.empty()) r.error = files[i].path + ": shorter than one segment";
+          return file_rows(files[i], o);
         } catch (const std::exception& e) {
+          FileResult r;
           r.error = e.what();
+          return r;
         }
-        return r;
       },
       [&](size_t, FileResult r) {
         if (!r.error.empty()) {
           ++failed;
-          progress.message("genre: error: " + r.error);
+          progress.message("genre: error: " + printable_name(r.error));
         }
+        if (!r.note.empty()) progress.message("genre: note: " + printable_name(r.note));
         for (const auto& row : r.rows) {
           if (csv) write_line(to_csv_line(row));
           else print_table_row(row, o.sample_rate);
@@ -97,7 +128,10 @@ void run(const FeaturesOptions& o) {
         progress.advance();
       });
   progress.finish();
-  if (file) std::fprintf(stderr, "wrote %zu rows to %s\n", rows, o.out.c_str());
+  if (file) {
+    file->commit();
+    std::fprintf(stderr, "wrote %zu rows to %s\n", rows, o.out.c_str());
+  }
   if (failed) {
     std::fprintf(stderr, "genre: %zu of %zu files failed\n", failed, files.size());
     exit_status = 1;
@@ -117,6 +151,10 @@ void register_features(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--sr", o->sample_rate, "Sample rate to resample to before analysis")
       ->check(CLI::Range(1000, 192000))
+      ->capture_default_str();
+  cmd->add_option("--max-duration", o->max_duration,
+                  "Whole-file rows describe at most the first this many seconds (memory stays bounded)")
+      ->check(CLI::Range(1.0, 86400.0))
       ->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "Files processed in parallel")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--format", o->format, "Output: csv, table (a few columns), or auto (csv with --out, else table)")

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "genre/files.h"
+#include "genre/json_text.h"
 #include "genre/parallel.h"
 #include "genre/predict.h"
 #include "progress.h"
@@ -35,7 +36,7 @@ std::string clock_time(double s) {
 
 void print_text(const nlohmann::json& j, bool timeline) {
   if (j.contains("error")) return;  // errors go to stderr
-  std::printf("%s (%.1f s):", j["file"].get<std::string>().c_str(), j["duration"].get<double>());
+  std::printf("%s (%.1f s):", printable_name(j["file"]).c_str(), j["duration"].get<double>());
   for (const auto& t : j["top"])
     std::printf(" %s %.1f%%", label_of(t).c_str(), 100 * t["probability"].get<double>());
   std::printf("\n");
@@ -111,12 +112,12 @@ void run(const PredictOptions& o) {
         if (j.is_null() || model_failed()) return;
         if (j.contains("error")) {
           ++failed;
-          progress.message("genre: error: " + j["error"].get<std::string>());
+          progress.message("genre: error: " + printable_name(j["error"]));
         }
         if (o.format == "text") print_text(j, o.timeline);
         else if (o.format == "csv") print_csv(j, o.top_k);
-        else if (o.format == "jsonl") std::printf("%s\n", j.dump().c_str());
-        else std::printf("%s\n%s", emitted ? "," : "", j.dump(2).c_str());
+        else if (o.format == "jsonl") std::printf("%s\n", json_text(j).c_str());
+        else std::printf("%s\n%s", emitted ? "," : "", json_text(j, 2).c_str());
         std::fflush(stdout);
         ++emitted;
         progress.advance();

@@ -8,6 +8,8 @@
 
 #include "commands.h"
 #include "genre/feature_cache.h"
+#include "genre/atomic_file.h"
+#include "genre/json_text.h"
 #include "genre/files.h"
 #include "genre/parallel.h"
 #include "genre/pretrained.h"
@@ -32,19 +34,17 @@ void write_npy(const std::string& path, const std::vector<float>& data, size_t r
   const size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  const std::string tmp = path + ".tmp";
   {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error(path + ": cannot write");
+    AtomicFile file(path, std::ios::binary);
+    std::ofstream& out = file.stream();
     out.write("\x93NUMPY\x01\x00", 8);
     const uint16_t n = uint16_t(header.size());
     const char len[2] = {char(n & 0xff), char(n >> 8)};
     out.write(len, 2);
     out.write(header.data(), std::streamsize(header.size()));
     out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size() * sizeof(float)));
-    if (!out.flush()) throw std::runtime_error(path + ": write failed");
+    file.commit();
   }
-  std::rename(tmp.c_str(), path.c_str());
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -100,11 +100,12 @@ void run_embed(const EmbedOptions& o) {
     std::vector<float> data;
     for (const auto& r : rows) data.insert(data.end(), r.v.begin(), r.v.end());
     write_npy(o.out, data, rows.size(), dim);
-    std::ofstream names(o.out.substr(0, o.out.size() - 4) + ".names.txt");
-    for (const auto& r : rows) names << r.file << (o.per_window ? "\t" + std::to_string(r.start) : "") << "\n";
+    AtomicFile names_file(o.out.substr(0, o.out.size() - 4) + ".names.txt");
+    for (const auto& r : rows) names_file.stream() << r.file << (o.per_window ? "\t" + std::to_string(r.start) : "") << "\n";
+    names_file.commit();
   } else {
-    std::ofstream out(o.out);
-    if (!out) throw std::runtime_error(o.out + ": cannot write");
+    AtomicFile file(o.out);
+    std::ofstream& out = file.stream();
     if (ends_with(o.out, ".csv")) {
       out << "file" << (o.per_window ? ",start" : "");
       for (size_t k = 0; k < dim; ++k) out << ",e" << k;
@@ -119,9 +120,10 @@ void run_embed(const EmbedOptions& o) {
       } else {
         nlohmann::json j = {{"file", r.file}, {"embedding", r.v}};
         if (o.per_window) j["start"] = r.start;
-        out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        out << json_text(j) << "\n";
       }
     }
+    file.commit();
   }
   std::printf("wrote %s: %zu rows x %zu (%s, %s)\n", o.out.c_str(), rows.size(), dim, o.model.c_str(),
               o.per_window ? "per window" : "mean over each file's windows");

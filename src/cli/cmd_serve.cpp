@@ -18,10 +18,24 @@ void register_serve(CLI::App& app) {
   cmd->add_option("-m,--model", *model, "Model file (default: the bundled models/genre-default.genre)");
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", o->port, "Port (0: any free port)")->check(CLI::Range(0, 65535))->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Request threads (0: max(2, cores))")->capture_default_str();
+  cmd->add_option("--max-connections", o->max_connections, "Open connections served at once, one thread each (more wait)")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--max-inflight", o->max_inflight, "Classifications at once, others wait (0: the number of cores)")
       ->capture_default_str();
-  cmd->add_option("--max-upload-mb", o->max_upload_mb, "Largest accepted upload")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-upload-mb", o->max_upload_mb, "Largest accepted upload, enforced while reading")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--max-duration", o->max_duration_s, "Longest accepted audio, in seconds (422 beyond)")
+      ->check(CLI::Range(1.0, 86400.0))->capture_default_str();
+  cmd->add_option("--read-timeout", o->read_timeout_s, "Seconds a connection may stay silent while sending a request")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
+  cmd->add_option("--keep-alive", o->keep_alive_s, "Seconds an idle connection is kept open")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
+  cmd->add_option("--upload-timeout", o->upload_timeout_s, "Seconds a whole upload may take (408 beyond)")
+      ->check(CLI::Range(1, 86400))->capture_default_str();
+  cmd->add_option("--classify-timeout", o->classify_timeout_s, "Seconds a classification may take (503 beyond)")
+      ->check(CLI::Range(1, 86400))->capture_default_str();
+  cmd->add_option("--drain", o->drain_s, "On SIGTERM, seconds given to classifications in flight")
+      ->check(CLI::Range(0, 3600))->capture_default_str();
   auto tagger = std::make_shared<std::string>();
   cmd->add_option("--tagger", *tagger, "Tagger for POST /api/tag (default: the bundled models/genre-tagger.genre; 'none': no tagging)");
   cmd->callback([o, model, tagger] {

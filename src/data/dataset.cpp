@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -122,9 +123,13 @@ Dataset load_table(const std::string& path) {
     std::vector<float> values;
     for (int c : feature_cols) {
       try {
-        values.push_back(std::stof(cells[size_t(c)]));
+        size_t used = 0;
+        const float v = std::stof(cells[size_t(c)], &used);
+        if (used != cells[size_t(c)].size() || !std::isfinite(v)) throw std::invalid_argument("not finite");
+        values.push_back(v);
       } catch (const std::exception&) {
-        throw std::runtime_error(path + ":" + std::to_string(line_no) + ": not a number in column " + header[size_t(c)]);
+        throw std::runtime_error(path + ":" + std::to_string(line_no) + ": not a finite number in column " +
+                                 header[size_t(c)] + " ('" + cells[size_t(c)].substr(0, 40) + "')");
       }
     }
     Item it;
@@ -177,12 +182,11 @@ Dataset load_dataset(const std::string& path, SourceKind kind) {
   for (const auto& entry : fs::directory_iterator(root)) {
     if (!entry.is_directory()) continue;
     const std::string label = entry.path().filename().string();
-    for (const auto& f : fs::recursive_directory_iterator(entry.path())) {
-      if (!f.is_regular_file()) continue;
-      const std::string p = f.path().string();
-      const bool wanted = kind == SourceKind::Image ? f.path().extension() == ".png" : has_audio_extension(p);
-      if (!wanted) continue;
-      ds.items.push_back({p, label, song_id(label, f.path().filename().string()), 0});
+    auto wanted = [kind](const std::string& p) {
+      return kind == SourceKind::Image ? fs::path(p).extension() == ".png" : has_audio_extension(p);
+    };
+    for (const auto& p : walk_files(entry.path().string(), wanted)) {
+      ds.items.push_back({p, label, song_id(label, fs::path(p).filename().string()), 0});
       labels.insert(label);
     }
   }

@@ -1,4 +1,5 @@
 #include "genre/feature_cache.h"
+#include "genre/atomic_file.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -75,11 +76,11 @@ void FeatureCache::put(const std::string& path, const std::string& fkey, const C
   std::error_code ec;
   fs::create_directories(dir_, ec);
   const std::string final_path = entry_path(path, fkey);
-  std::random_device rd;
-  const std::string tmp = final_path + ".tmp" + std::to_string(rd());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) return;  // the cache is an optimisation: failing to write it is not an error
+  // Several processes (ranks, parallel runs) may fill the same entry: each writes its own
+  // temporary file and renames it, so an entry is always whole.
+  try {
+    AtomicFile file(final_path, std::ios::binary);
+    std::ofstream& out = file.stream();
     const uint64_t count = f.count;
     out.write(kMagic, 4);
     out.write(reinterpret_cast<const char*>(&kVersion), sizeof kVersion);
@@ -87,14 +88,10 @@ void FeatureCache::put(const std::string& path, const std::string& fkey, const C
     out.write(reinterpret_cast<const char*>(&count), sizeof count);
     out.write(reinterpret_cast<const char*>(f.starts.data()), std::streamsize(f.starts.size() * sizeof(double)));
     out.write(reinterpret_cast<const char*>(f.data.data()), std::streamsize(f.data.size() * sizeof(float)));
-    if (!out) {
-      out.close();
-      fs::remove(tmp, ec);
-      return;
-    }
+    file.commit();
+  } catch (const std::exception&) {
+    // The cache is an optimisation: failing to write it is not an error.
   }
-  fs::rename(tmp, final_path, ec);
-  if (ec) fs::remove(tmp, ec);
 }
 
 ClipFeatures FeatureCache::load(const std::string& path, const FrontEnd& fe, bool* hit) const {

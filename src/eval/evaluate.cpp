@@ -1,4 +1,6 @@
 #include "genre/evaluate.h"
+#include "genre/atomic_file.h"
+#include "genre/json_text.h"
 
 #include <cmath>
 #include <filesystem>
@@ -84,13 +86,17 @@ void write_report(const std::string& dir, const Evaluation& e, const nlohmann::j
   for (size_t i = 0; i < set.clips.size(); ++i)
     clips.push_back({{"song", set.clips[i]}, {"label", e.clip.labels[size_t(set.clip_label[i])]}, {"probabilities", e.clip_probs[i]}});
   j["clips"] = clips;
-  std::ofstream(dir + "/report.json") << j.dump(1) << "\n";
-  std::ofstream md(dir + "/report.md");
+  AtomicFile report(dir + "/report.json");
+  report.stream() << json_text(j, 1) << "\n";
+  report.commit();
+  AtomicFile md_file(dir + "/report.md");
+  std::ofstream& md = md_file.stream();
   md << "# Evaluation of " << context.value("model", std::string("model")) << "\n\n";
   for (const auto& [key, value] : context.items())
-    if (!value.is_object() && !value.is_array()) md << "- " << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+    if (!value.is_object() && !value.is_array()) md << "- " << key << ": " << (value.is_string() ? value.get<std::string>() : json_text(value)) << "\n";
   md << "\nClip-level predictions are the mean of each clip's chunk probabilities.\n\n";
   md << metrics_markdown(e.clip, "Clip level") << "\n" << metrics_markdown(e.chunk, "Chunk level");
+  md_file.commit();
   write_png(dir + "/confusion.png", confusion_heatmap(e.clip.confusion, e.clip.labels, "clip level"));
   write_png(dir + "/confusion_chunks.png", confusion_heatmap(e.chunk.confusion, e.chunk.labels, "chunk level"));
 }

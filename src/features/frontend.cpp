@@ -31,6 +31,26 @@ InputKind parse_input(const std::string& name) {
   throw std::invalid_argument("unknown input '" + name + "' (mel, stft, mfcc, dual, image, table)");
 }
 
+void validate_frontend(const FrontEndParams& p) {
+  auto check = [](bool ok, const char* name, double value, const std::string& range) {
+    if (ok) return;
+    std::ostringstream s;
+    s << "front end: " << name << " = " << value << " is out of range (" << range << ")";
+    throw std::invalid_argument(s.str());
+  };
+  check(p.sample_rate >= 4000 && p.sample_rate <= 192000, "sample_rate", p.sample_rate, "4000 to 192000 Hz");
+  check(p.n_fft >= 16 && p.n_fft <= 16384, "n_fft", double(p.n_fft), "16 to 16384");
+  check(p.stft_n_fft >= 16 && p.stft_n_fft <= 16384, "stft_n_fft", double(p.stft_n_fft), "16 to 16384");
+  check(p.hop_length >= 1 && p.hop_length <= p.n_fft, "hop_length", double(p.hop_length), "1 to n_fft");
+  check(p.n_mels >= 2 && p.n_mels <= 512 && p.n_mels <= p.n_fft / 2 + 1, "n_mels", double(p.n_mels),
+        "2 to 512, at most n_fft/2+1");
+  check(p.n_mfcc >= 1 && p.n_mfcc <= p.n_mels, "n_mfcc", double(p.n_mfcc), "1 to n_mels");
+  check(p.top_db >= 0 && p.top_db <= 200, "top_db", p.top_db, "0 to 200 dB");
+  check(p.chunk_seconds >= 0.1 && p.chunk_seconds <= 600, "chunk_seconds", p.chunk_seconds, "0.1 to 600 s");
+  check(p.chunk_hop >= 0.1 && p.chunk_hop <= 600, "chunk_hop", p.chunk_hop, "0.1 to 600 s");
+  check(p.image_scale >= 1 && p.image_scale <= 16, "image_scale", p.image_scale, "1 to 16");
+}
+
 std::string FrontEndParams::key() const {
   std::ostringstream s;
   s << input_name(input) << " sr=" << sample_rate << " n_fft=" << n_fft << " hop=" << hop_length << " n_mels=" << n_mels
@@ -83,9 +103,7 @@ struct FrontEnd::Impl {
 };
 
 FrontEnd::FrontEnd(const FrontEndParams& p, std::shared_ptr<const Embedder> embedder)
-    : p_(p), embedder_(std::move(embedder)), impl_(std::make_shared<Impl>(p)) {
-  if (p.chunk_seconds <= 0 || p.chunk_hop <= 0) throw std::invalid_argument("chunk and chunk hop must be positive");
-}
+    : p_(p), embedder_(std::move(embedder)), impl_((validate_frontend(p), std::make_shared<Impl>(p))) {}
 
 std::string FrontEnd::key() const { return embedder_ ? p_.key() + " embed=" + embedder_->key() : p_.key(); }
 

@@ -99,14 +99,18 @@ std::vector<FeatureRow> gtzan_feature_rows(const std::vector<float>& y, double s
   }
   const size_t seg = size_t(std::llround(segment_seconds * sr));
   if (seg == 0) throw std::invalid_argument("segment shorter than one sample");
+  for (size_t i = 0; (i + 1) * seg <= y.size(); ++i) {
+    std::vector<float> part(y.begin() + long(i * seg), y.begin() + long((i + 1) * seg));
+    rows.push_back({segment_name(filename, i), seg, gtzan_features(part, sr), label});
+  }
+  return rows;
+}
+
+std::string segment_name(const std::string& filename, size_t i) {
   const auto dot = filename.find_last_of('.');
   const std::string stem = dot == std::string::npos ? filename : filename.substr(0, dot);
   const std::string ext = dot == std::string::npos ? "" : filename.substr(dot);
-  for (size_t i = 0; (i + 1) * seg <= y.size(); ++i) {
-    std::vector<float> part(y.begin() + long(i * seg), y.begin() + long((i + 1) * seg));
-    rows.push_back({stem + "." + std::to_string(i) + ext, seg, gtzan_features(part, sr), label});
-  }
-  return rows;
+  return stem + "." + std::to_string(i) + ext;
 }
 
 std::string to_csv_line(const FeatureRow& row) {

@@ -1,7 +1,11 @@
 // The model file without torch: safetensors' layout with genre's metadata (genre/model_file.h).
 #include "genre/model_file.h"
+#include "genre/atomic_file.h"
 
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <filesystem>
 #include <fstream>
 
@@ -17,23 +21,47 @@ nlohmann::json to_json(const FrontEndParams& p) {
           {"mel_htk", p.mel_htk},        {"mel_slaney_norm", p.mel_slaney_norm}, {"loop_short", p.loop_short}};
 }
 
+namespace {
+// Typed reads of metadata fields: a field of the wrong type (hop_length 0.5, a string where a
+// number belongs) is an error naming it, never a silent conversion.
+template <class T>
+T field(const nlohmann::json& j, const char* name, T fallback) {
+  const auto it = j.find(name);
+  if (it == j.end()) return fallback;
+  bool ok;
+  if constexpr (std::is_same_v<T, bool>) ok = it->is_boolean();
+  else if constexpr (std::is_integral_v<T>) ok = it->is_number_integer() && (std::is_signed_v<T> || it->template get<int64_t>() >= 0);
+  else if constexpr (std::is_floating_point_v<T>) ok = it->is_number() && std::isfinite(it->template get<double>());
+  else ok = it->is_string();
+  if (!ok) throw std::invalid_argument(std::string(name) + " = " + it->dump() + " has the wrong type");
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const auto v = it->template get<int64_t>();
+    if (v < int64_t(std::numeric_limits<int>::min()) || v > int64_t(std::numeric_limits<int>::max()))
+      throw std::invalid_argument(std::string(name) + " = " + it->dump() + " is out of range");
+  }
+  return it->template get<T>();
+}
+}  // namespace
+
 FrontEndParams frontend_from_json(const nlohmann::json& j) {
   FrontEndParams p;
-  p.input = parse_input(j.at("input").get<std::string>());
-  p.sample_rate = j.value("sample_rate", p.sample_rate);
-  p.n_fft = j.value("n_fft", p.n_fft);
-  p.hop_length = j.value("hop_length", p.hop_length);
-  p.n_mels = j.value("n_mels", p.n_mels);
-  p.n_mfcc = j.value("n_mfcc", p.n_mfcc);
-  p.stft_n_fft = j.value("stft_n_fft", p.stft_n_fft);
-  p.top_db = j.value("top_db", p.top_db);
-  p.chunk_seconds = j.value("chunk_seconds", p.chunk_seconds);
-  p.chunk_hop = j.value("chunk_hop", p.chunk_hop);
-  p.trim_silence = j.value("trim_silence", p.trim_silence);
-  p.image_scale = j.value("image_scale", p.image_scale);
-  p.mel_htk = j.value("mel_htk", p.mel_htk);
-  p.mel_slaney_norm = j.value("mel_slaney_norm", p.mel_slaney_norm);
-  p.loop_short = j.value("loop_short", p.loop_short);
+  if (!j.is_object()) throw std::invalid_argument("the front end is not an object");
+  p.input = parse_input(field<std::string>(j, "input", ""));
+  p.sample_rate = field(j, "sample_rate", p.sample_rate);
+  p.n_fft = field(j, "n_fft", p.n_fft);
+  p.hop_length = field(j, "hop_length", p.hop_length);
+  p.n_mels = field(j, "n_mels", p.n_mels);
+  p.n_mfcc = field(j, "n_mfcc", p.n_mfcc);
+  p.stft_n_fft = field(j, "stft_n_fft", p.stft_n_fft);
+  p.top_db = field(j, "top_db", p.top_db);
+  p.chunk_seconds = field(j, "chunk_seconds", p.chunk_seconds);
+  p.chunk_hop = field(j, "chunk_hop", p.chunk_hop);
+  p.trim_silence = field(j, "trim_silence", p.trim_silence);
+  p.image_scale = field(j, "image_scale", p.image_scale);
+  p.mel_htk = field(j, "mel_htk", p.mel_htk);
+  p.mel_slaney_norm = field(j, "mel_slaney_norm", p.mel_slaney_norm);
+  p.loop_short = field(j, "loop_short", p.loop_short);
+  validate_frontend(p);
   return p;
 }
 
@@ -47,15 +75,30 @@ nlohmann::json to_json(const ModelConfig& c) {
 
 ModelConfig model_config_from_json(const nlohmann::json& j) {
   ModelConfig c;
-  c.arch = j.at("arch").get<std::string>();
-  auto in = j.at("input");
+  if (!j.is_object()) throw std::invalid_argument("model_config is not an object");
+  c.arch = field<std::string>(j, "arch", "");
+  const auto in = j.at("input");
+  if (!in.is_array() || in.size() != 3) throw std::invalid_argument("input must be [C, H, W]");
+  for (const auto& d : in)
+    if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > 65536)
+      throw std::invalid_argument("input = " + in.dump() + ": each dimension must be an integer from 1 to 65536");
   c.input = {in.at(0).get<int64_t>(), in.at(1).get<int64_t>(), in.at(2).get<int64_t>()};
-  c.n_classes = j.at("n_classes").get<int64_t>();
-  c.dropout = j.value("dropout", c.dropout);
-  c.output = j.value("output", c.output);
+  if (c.input.size() > (int64_t(1) << 26)) throw std::invalid_argument("input = " + in.dump() + " is too large");
+  if (!j.contains("n_classes")) throw std::invalid_argument("no n_classes");
+  c.n_classes = field<int64_t>(j, "n_classes", 0);
+  if (c.n_classes < 2 || c.n_classes > 10000) throw std::invalid_argument("n_classes must be from 2 to 10000");
+  c.dropout = field(j, "dropout", c.dropout);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw std::invalid_argument("dropout must be in [0, 1)");
+  c.output = field(j, "output", c.output);
   if (c.output != "softmax" && c.output != "sigmoid") throw std::runtime_error("unknown model output '" + c.output + "'");
-  c.backbones = j.value("backbones", c.backbones);
-  c.head = j.value("head", c.head);
+  if (j.contains("backbones")) {
+    if (!j["backbones"].is_array()) throw std::invalid_argument("backbones must be a list of names");
+    for (const auto& b : j["backbones"]) {
+      if (!b.is_string()) throw std::invalid_argument("backbones must be a list of names");
+      c.backbones.push_back(b.get<std::string>());
+    }
+  }
+  c.head = field(j, "head", c.head);
   return c;
 }
 
@@ -118,12 +161,28 @@ ModelHeader model_header(const nlohmann::json& meta, const std::string& path) {
     h.config = model_config_from_json(meta.at("model_config"));
     h.frontend = frontend_from_json(meta.at("frontend"));
     h.labels = meta.at("labels").get<std::vector<std::string>>();
-    h.parameters = meta.value("parameters", int64_t(0));
+    h.parameters = field<int64_t>(meta, "parameters", 0);
   } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": incomplete model metadata (" + e.what() + ")");
+    throw std::runtime_error(path + ": invalid model metadata (" + e.what() + ")");
   }
   if (h.labels.empty() || int64_t(h.labels.size()) != h.config.n_classes)
     throw std::runtime_error(path + ": the model's labels do not match its classes");
+  // The network's declared input must be what its front end produces, or every forward pass
+  // would read past a buffer.
+  if (h.frontend.input != InputKind::Table) {
+    const Shape made = FrontEnd(h.frontend).feature_shape();
+    if (!(made == h.config.input))
+      throw std::runtime_error(path + ": invalid model metadata (the front end makes " + std::to_string(made.c) +
+                               " x " + std::to_string(made.h) + " x " + std::to_string(made.w) +
+                               " inputs, the network declares " + std::to_string(h.config.input.c) + " x " +
+                               std::to_string(h.config.input.h) + " x " + std::to_string(h.config.input.w) + ")");
+  } else if (h.frontend.input == InputKind::Table && h.meta.contains("table_columns")) {
+    const auto& cols = h.meta["table_columns"];
+    if (!cols.is_array() || int64_t(cols.size()) != h.config.input.size())
+      throw std::runtime_error(path + ": invalid model metadata (table_columns does not match the input size)");
+    for (const auto& c : cols)
+      if (!c.is_string()) throw std::runtime_error(path + ": invalid model metadata (table_columns holds a non-name)");
+  }
   return h;
 }
 
@@ -141,19 +200,17 @@ void write_model_file(const std::string& path, TensorFile file) {
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // the data section starts 8-byte aligned
-  const std::string tmp = path + ".tmp";
   {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(path + ": cannot write");
+    AtomicFile file_out(path, std::ios::binary);
+    std::ofstream& out = file_out.stream();
     unsigned char len[8];
     for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(text.size()) >> (8 * i));
     out.write(reinterpret_cast<const char*>(len), 8);
     out.write(text.data(), std::streamsize(text.size()));
     for (const auto& [name, t] : file.tensors) out.write(reinterpret_cast<const char*>(t.bytes.data()), std::streamsize(t.bytes.size()));
-    if (!out.flush()) throw std::runtime_error(path + ": write failed");
+    // A crash never leaves a half-written model under the real name.
+    file_out.commit();
   }
-  // A crash never leaves a half-written model under the real name.
-  std::filesystem::rename(tmp, path);
 }
 
 TensorFile read_model_file(const std::string& path) { return read_safetensors(path, true); }

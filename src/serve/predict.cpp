@@ -1,6 +1,7 @@
 #include "genre/predict.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <numeric>
@@ -49,9 +50,9 @@ Prediction Predictor::predict_file(const std::string& path, bool timeline) const
 }
 
 Prediction Predictor::predict_memory(const void* data, size_t size, const std::string& name, bool timeline,
-                                     const ChunkReader::SampleTap& tap) const {
+                                     const ChunkReader::SampleTap& tap, const AudioLimits& limits) const {
   return guarded(name, [&] {
-    return run(std::make_unique<AudioStream>(data, size, model_.frontend.sample_rate, name), name, timeline, tap);
+    return run(std::make_unique<AudioStream>(data, size, model_.frontend.sample_rate, name, limits), name, timeline, tap);
   });
 }
 
@@ -107,7 +108,11 @@ Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string
   }
   flush();
   if (windows == 0) throw AudioError(source, "no audio to classify");
-  for (double& v : pred.probabilities) v /= double(windows);
+  for (double& v : pred.probabilities) {
+    v /= double(windows);
+    // The audio was checked; a model that still gives NaN is not to be reported as a genre.
+    if (!std::isfinite(v)) throw std::runtime_error(source + ": the model gave non-finite probabilities");
+  }
   pred.duration = double(reader.samples_read()) / fp.sample_rate;  // windows may leave a tail out
   return pred;
 }

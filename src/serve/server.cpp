@@ -1,17 +1,24 @@
 // genre serve: the web page and the JSON API on cpp-httplib.
 #include "genre/server.h"
+#include "genre/json_text.h"
 
 #include <httplib.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
+#include <atomic>
+#include <cctype>
+#include <chrono>
 #include <cstdio>
+#include <map>
+#include <stdexcept>
 #include <thread>
 
+#include "genre/files.h"
 #include "genre/mel.h"
 #include "genre/plot.h"
+#include "guards.h"
 
 namespace genre {
 
@@ -23,7 +30,7 @@ namespace {
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(json_text(body), "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -66,80 +73,231 @@ std::string spectrogram_png(const std::vector<float>& y, int sample_rate) {
   return "data:image/png;base64," + base64(encode_png(png));
 }
 
-}  // namespace
+// The query's switches: absent, "0"/"1" or "false"/"true"; anything else is a client error.
+bool flag(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return false;
+  const std::string v = req.get_param_value(name);
+  if (v == "1" || v == "true") return true;
+  if (v == "0" || v == "false") return false;
+  throw std::invalid_argument(std::string(name) + " must be 0 or 1, not '" + printable_name(v, 40) + "'");
+}
 
-// At most `limit` holders at a time: bounds the memory of concurrent classifications (each holds
-// a clip's spectrograms) without refusing requests; waiting ones are served in turn.
-class Gate {
- public:
-  explicit Gate(size_t limit) : free_(limit) {}
-  void enter() {
-    std::unique_lock<std::mutex> lock(m_);
-    cv_.wait(lock, [&] { return free_ > 0; });
-    --free_;
+size_t top_k_param(const httplib::Request& req, size_t labels) {
+  if (!req.has_param("top_k")) return std::min<size_t>(3, labels);
+  const std::string v = req.get_param_value("top_k");
+  size_t used = 0;
+  long k = 0;
+  try {
+    k = std::stol(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
   }
-  void leave() {
-    std::lock_guard<std::mutex> lock(m_);
-    ++free_;
-    cv_.notify_one();
-  }
+  if (used == 0 || used != v.size() || k < 1 || size_t(k) > labels)
+    throw std::invalid_argument("top_k must be an integer from 1 to " + std::to_string(labels) + ", not '" +
+                                printable_name(v, 40) + "'");
+  return size_t(k);
+}
 
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  size_t free_;
+// Media types accepted as audio: audio/*, application/octet-stream, application/ogg, or none.
+bool audio_media_type(std::string type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return type.empty() || type.rfind("audio/", 0) == 0 || type == "application/octet-stream" || type == "application/ogg";
+}
+
+// A client's file name, as genre shows it: the last path component, printable, at most 255 bytes.
+std::string client_file_name(const std::string& name) {
+  const size_t slash = name.find_last_of("/\\");
+  std::string base = printable_name(slash == std::string::npos ? name : name.substr(slash + 1), 255);
+  return base.empty() ? "upload" : base;
+}
+
+// The declared body length; a malformed value counts as too large.
+uint64_t content_length(const httplib::Request& req) {
+  const std::string v = req.get_header_value("Content-Length");
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 18) return UINT64_MAX;
+  return std::stoull(v);
+}
+
+bool has_body(const httplib::Request& req) {
+  return req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos ||
+         req.get_header_value_count("Content-Length") > 0;
+}
+
+using Clock = std::chrono::steady_clock;
+
+// Thrown from the decoder's sample tap to cancel a classification (shutdown, time bound).
+struct Cancelled : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
+}  // namespace
+
 int serve(const ServerOptions& o, const Predictor& predictor, const Predictor* tagger) {
+  using serve_detail::ConnectionPool;
+  using serve_detail::Gate;
+  using serve_detail::UploadBudget;
   httplib::Server svr;
-  const size_t threads = o.threads ? o.threads : std::max(2u, std::thread::hardware_concurrency());
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  svr.set_payload_max_length(size_t(o.max_upload_mb) * 1024 * 1024);
-  Gate gate(o.max_inflight ? o.max_inflight : std::max(1u, std::thread::hardware_concurrency()));
+  const size_t connections = o.max_connections ? o.max_connections : 512;
+  svr.new_task_queue = [connections] { return new ConnectionPool(connections); };
+  const size_t upload_limit = size_t(o.max_upload_mb) * 1024 * 1024;
+  svr.set_payload_max_length(upload_limit);
+  svr.set_read_timeout(o.read_timeout_s, 0);
+  svr.set_write_timeout(o.read_timeout_s, 0);
+  svr.set_keep_alive_timeout(o.keep_alive_s);
+  svr.set_keep_alive_max_count(100);
+  const size_t inflight = o.max_inflight ? o.max_inflight : std::max(1u, std::thread::hardware_concurrency());
+  Gate gate(inflight);
+  // Uploads being received at once hold at most this many bytes together.
+  UploadBudget budget(upload_limit * std::max<size_t>(4, 2 * inflight));
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> drain_deadline{0};  // steady clock ticks; valid once stopping
+  AudioLimits limits;
+  limits.max_seconds = o.max_duration_s;
+
+  // Every known path and its methods; anything else is answered before a byte of body is read.
+  std::map<std::string, std::string> allowed = {
+      {"/", "GET, HEAD"}, {"/healthz", "GET, HEAD"}, {"/api/model", "GET, HEAD"}, {"/api/classify", "POST"}};
+  if (tagger) allowed["/api/tag"] = "POST";
+  svr.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+    const auto it = allowed.find(req.path);
+    if (it == allowed.end()) {
+      send_error(res, 404, "no such page or endpoint: " + printable_name(req.path, 200));
+    } else {
+      const std::string& allow = it->second;
+      const bool ok = req.method == "POST" ? allow == "POST" : (req.method == "GET" || req.method == "HEAD") && allow != "POST";
+      if (ok) return httplib::Server::HandlerResponse::Unhandled;
+      res.set_header("Allow", allow);
+      send_error(res, 405, printable_name(req.method, 20) + " is not allowed on " + req.path + " (allowed: " + allow + ")");
+    }
+    if (has_body(req)) res.set_header("Connection", "close");  // its body is not read
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // Clients that ask first (Expect: 100-continue) learn that an upload is too large before sending it.
+  svr.set_expect_100_continue_handler([&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value_count("Content-Length") > 0 &&
+        content_length(req) > upload_limit) {
+      send_error(res, 413, "upload larger than " + std::to_string(o.max_upload_mb) + " MB");
+      res.set_header("Connection", "close");
+      return 413;
+    }
+    return 100;
+  });
 
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(detail::kIndexHtml, "text/html; charset=utf-8");
   });
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"status", "ok"}}); });
   svr.Get("/api/model", [&](const httplib::Request&, httplib::Response& res) { send_json(res, 200, predictor.describe()); });
+
   // One handler for /api/classify (the genre model) and /api/tag (the tagger): the same upload
-  // rules, limits and errors.
-  auto classify_with = [&](const Predictor& predictor, const httplib::Request& req, httplib::Response& res) {
-    std::string name = "upload";
-    const std::string* body = &req.body;
-    httplib::MultipartFormData part;  // get_file_value returns a copy: keep it alive with `body`
-    if (req.is_multipart_form_data()) {
-      if (!req.has_file("file")) return send_error(res, 400, "multipart upload without a 'file' field");
-      part = req.get_file_value("file");
-      body = &part.content;
-      if (!part.filename.empty()) name = part.filename;
+  // rules, limits and errors. The body is read here, as it arrives, never past the limit.
+  auto classify_with = [&](const Predictor& model, const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader& read_body) {
+    auto refuse = [&](int status, const std::string& message) {
+      send_error(res, status, message);
+      res.set_header("Connection", "close");  // the rest of the body, if any, is not read
+    };
+    bool timeline = false, spectrogram = false;
+    size_t top_k = 3;
+    try {
+      timeline = flag(req, "timeline");
+      spectrogram = flag(req, "spectrogram");
+      top_k = top_k_param(req, model.labels().size());
+    } catch (const std::invalid_argument& e) {
+      return refuse(400, e.what());
     }
-    if (body->empty()) return send_error(res, 400, "empty upload: send the audio as the body or as the form field 'file'");
-    const bool timeline = req.get_param_value("timeline") == "1";
-    const size_t top_k = req.has_param("top_k") ? size_t(std::max(1, std::atoi(req.get_param_value("top_k").c_str()))) : 3;
+    const bool multipart = req.is_multipart_form_data();
+    if (!multipart && !audio_media_type(req.get_header_value("Content-Type")))
+      return refuse(415, "content type '" + printable_name(req.get_header_value("Content-Type"), 80) +
+                             "' is not audio: send audio/*, application/octet-stream or multipart/form-data");
+    const bool has_length = req.get_header_value_count("Content-Length") > 0;
+    if (has_length && content_length(req) > upload_limit)
+      return refuse(413, "upload larger than " + std::to_string(o.max_upload_mb) + " MB");
+    if (multipart && !has_length) return refuse(411, "a multipart upload needs a Content-Length");
+
+    // Receive, within the size limit, the shared budget and the upload time bound.
+    std::string body, name = "upload", part_type;
+    size_t taken = 0;
+    int why = 0;  // 413 too large, 503 busy or stopping, 408 too slow
+    const auto upload_deadline = Clock::now() + std::chrono::seconds(o.upload_timeout_s);
+    bool in_file = false, saw_file = false;
+    auto receive = [&](const char* data, size_t n, bool keep) {
+      if (stopping) return why = 503, false;
+      if (Clock::now() > upload_deadline) return why = 408, false;
+      if (taken + n > upload_limit) return why = 413, false;
+      if (!budget.take(n)) return why = 503, false;
+      taken += n;
+      if (keep) body.append(data, n);
+      return true;
+    };
+    struct Give {
+      UploadBudget& b;
+      size_t& n;
+      ~Give() { b.give(n); }
+    } give{budget, taken};
+    bool read_ok;
+    if (multipart) {
+      read_ok = read_body(
+          [&](const httplib::MultipartFormData& part) {
+            in_file = part.name == "file" && !saw_file;
+            if (in_file) {
+              saw_file = true;
+              if (!part.filename.empty()) name = client_file_name(part.filename);
+              part_type = part.content_type;
+            }
+            return true;
+          },
+          [&](const char* data, size_t n) { return receive(data, n, in_file); });
+    } else {
+      read_ok = read_body([&](const char* data, size_t n) { return receive(data, n, true); });
+    }
+    if (why == 413) return refuse(413, "upload larger than " + std::to_string(o.max_upload_mb) + " MB");
+    if (why == 408) return refuse(408, "upload took longer than " + std::to_string(o.upload_timeout_s) + " s");
+    if (why == 503) return refuse(503, stopping ? "the server is shutting down" : "too many uploads at once; try again");
+    if (!read_ok) return refuse(400, "the upload is incomplete or malformed");
+    if (multipart && !saw_file) return refuse(400, "multipart upload without a 'file' field");
+    if (multipart && !audio_media_type(part_type))
+      return refuse(415, "the file's content type '" + printable_name(part_type, 80) + "' is not audio");
+    if (body.empty()) return refuse(400, "empty upload: send the audio as the body or as the form field 'file'");
+
     // The spectrogram shows the first 60 s, taken from the samples the classification decodes.
-    const bool spectrogram = req.get_param_value("spectrogram") == "1";
-    const int sr = predictor.model().frontend.sample_rate;
+    const int sr = model.model().frontend.sample_rate;
     const size_t head_limit = spectrogram ? size_t(60 * sr) : 0;
     std::vector<float> head;
-    auto keep_head = [&](const float* x, size_t n) {
-      head.insert(head.end(), x, x + std::min(n, head_limit - head.size()));
+    const auto classify_deadline = Clock::now() + std::chrono::seconds(o.classify_timeout_s);
+    int cancelled = 0;  // 503: stopped by shutdown; 503 too: over the time bound
+    std::string cancel_reason;
+    // Runs with every decoded block: the place where a long classification is cut off.
+    auto tap = [&](const float* x, size_t n) {
+      const auto now = Clock::now();
+      if (stopping && now.time_since_epoch().count() > drain_deadline) {
+        cancelled = 503, cancel_reason = "the server is shutting down";
+        throw Cancelled(cancel_reason);
+      }
+      if (now > classify_deadline) {
+        cancelled = 503, cancel_reason = "classification took longer than " + std::to_string(o.classify_timeout_s) + " s";
+        throw Cancelled(cancel_reason);
+      }
+      if (head_limit) head.insert(head.end(), x, x + std::min(n, head_limit - head.size()));
     };
-    gate.enter();
+    if (!gate.enter()) return refuse(503, "the server is shutting down");
     Prediction p;
     try {
-      p = predictor.predict_memory(body->data(), body->size(), name, timeline,
-                                   spectrogram ? ChunkReader::SampleTap(keep_head) : ChunkReader::SampleTap());
+      p = model.predict_memory(body.data(), body.size(), name, timeline, tap, limits);
     } catch (...) {
       gate.leave();
       throw;
     }
     gate.leave();
+    body = std::string();
+    if (cancelled) return refuse(cancelled, cancel_reason);
     if (!p.error.empty()) {
       // Nothing decodable at all is the wrong media type; decodable but unusable audio is unprocessable.
       return send_error(res, p.unreadable ? 415 : 422, p.error);
     }
-    nlohmann::json j = predictor.to_json(p, top_k, timeline);
+    nlohmann::json j = model.to_json(p, top_k, timeline);
     if (spectrogram) {
       try {
         j["spectrogram_png"] = spectrogram_png(head, sr);
@@ -150,29 +308,17 @@ int serve(const ServerOptions& o, const Predictor& predictor, const Predictor* t
     }
     send_json(res, 200, j);
   };
-  svr.Post("/api/classify", [&](const httplib::Request& req, httplib::Response& res) { classify_with(predictor, req, res); });
+  svr.Post("/api/classify", [&](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& r) {
+    classify_with(predictor, req, res, r);
+  });
   if (tagger)
-    svr.Post("/api/tag", [&](const httplib::Request& req, httplib::Response& res) { classify_with(*tagger, req, res); });
-  // Known paths with other methods: 405 with the allowed ones.
-  auto not_allowed = [](const std::string& allow) {
-    return [allow](const httplib::Request& req, httplib::Response& res) {
-      res.set_header("Allow", allow);
-      send_error(res, 405, req.method + " is not allowed on " + req.path + " (allowed: " + allow + ")");
-    };
-  };
-  for (const char* path : {"/", "/healthz", "/api/model"}) {
-    svr.Post(path, not_allowed("GET"));
-    svr.Put(path, not_allowed("GET"));
-    svr.Delete(path, not_allowed("GET"));
-  }
-  svr.Get("/api/tag", not_allowed("POST"));
-  svr.Get("/api/classify", not_allowed("POST"));
-  svr.Put("/api/classify", not_allowed("POST"));
-  svr.Delete("/api/classify", not_allowed("POST"));
-  // Errors httplib raises itself (unknown path, body too large) become JSON too.
+    svr.Post("/api/tag", [&](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& r) {
+      classify_with(*tagger, req, res, r);
+    });
+  // Errors httplib raises itself (a malformed request line, headers too long) become JSON too.
   svr.set_error_handler([&](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    if (res.status == 404) send_error(res, 404, "no such page or endpoint: " + req.path);
+    if (res.status == 404) send_error(res, 404, "no such page or endpoint: " + printable_name(req.path, 200));
     else if (res.status == 413) send_error(res, 413, "upload larger than " + std::to_string(o.max_upload_mb) + " MB");
     else send_error(res, res.status, "request failed");
   });
@@ -187,7 +333,8 @@ int serve(const ServerOptions& o, const Predictor& predictor, const Predictor* t
     send_error(res, 500, what);
   });
 
-  // SIGINT / SIGTERM: a thread waits for them and stops the server; requests in flight finish.
+  // SIGINT / SIGTERM: a thread waits for them, then stops accepting, answers waiting requests
+  // 503, lets classifications in flight finish for up to drain_s (then cancels them), and stops.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -196,19 +343,31 @@ int serve(const ServerOptions& o, const Predictor& predictor, const Predictor* t
   std::thread stopper([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    if (sig != 0) svr.stop();
+    drain_deadline = (Clock::now() + std::chrono::seconds(o.drain_s)).time_since_epoch().count();
+    stopping = true;
+    gate.stop();
+    svr.stop();
   });
 
+  // httplib listens with a backlog of 5: a burst of connections would wait for SYN retries
+  // (seconds). The socket is captured here and listened on again with a deeper queue.
+  int listen_fd = -1;
+  svr.set_socket_options([&](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
   int port = o.port;
   const bool bound = port == 0 ? (port = svr.bind_to_any_port(o.host.c_str())) > 0 : svr.bind_to_port(o.host.c_str(), port);
+  if (bound && listen_fd >= 0) ::listen(listen_fd, 1024);
   if (!bound) {
     std::fprintf(stderr, "genre: error: cannot listen on %s:%d\n", o.host.c_str(), o.port);
     pthread_kill(stopper.native_handle(), SIGTERM);
     stopper.join();
     return 1;
   }
-  std::fprintf(stderr, "genre serve: listening on http://%s:%d/ (model %s, %zu threads)\n", o.host.c_str(), port,
-               predictor.model().path.c_str(), threads);
+  std::fprintf(stderr, "genre serve: listening on http://%s:%d/ (model %s, %zu classifications at once, up to %zu connections)\n",
+               o.host.c_str(), port, predictor.model().path.c_str(), inflight, connections);
   if (o.on_listening) o.on_listening();
   svr.listen_after_bind();
   // Wake the signal thread if the server stopped for another reason.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "genre/augment.h"
+#include "genre/atomic_file.h"
 #include "genre/dataset.h"
 #include "genre/evaluate.h"
 #include "genre/examples.h"
@@ -81,7 +82,8 @@ double beta_draw(std::mt19937_64& rng, double a) {
 }
 
 void write_log(const std::string& path, const std::vector<EpochStats>& history) {
-  std::ofstream f(path);
+  AtomicFile file(path);
+  std::ofstream& f = file.stream();
   f << "epoch,train_loss,train_acc,valid_loss,valid_acc,valid_clip_acc,valid_macro_auroc,lr,seconds\n";
   for (const auto& h : history) {
     f << h.epoch << ',' << h.train_loss << ',' << h.train_acc << ',';
@@ -89,6 +91,7 @@ void write_log(const std::string& path, const std::vector<EpochStats>& history) 
     else f << ",,,";
     f << ',' << h.lr << ',' << h.seconds << '\n';
   }
+  file.commit();
 }
 
 void write_curves(const std::string& path, const std::vector<EpochStats>& history) {
@@ -178,6 +181,9 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   }
   const SourceKind kind = source_kind(fp.input, o.data);
   const Dataset ds = load_dataset(o.data, kind);
+  if (ds.labels.size() < 2)
+    throw std::invalid_argument("train: " + o.data + " has only one label (" + (ds.labels.empty() ? "" : ds.labels[0]) +
+                                "): a classifier needs at least two");
   const SplitSpec spec = parse_split(o.split, o.seed);
   const auto parts = assign_parts(ds, spec);
   const FeatureCache cache(o.cache_dir == "none" ? "" : o.cache_dir.empty() ? FeatureCache::default_dir() : o.cache_dir);
@@ -431,8 +437,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
                               {"lr", lr},
                               {"history", history_json(result.history)}};
       out.write("state", c10::IValue(state.dump()));
-      out.save_to(checkpoint + ".tmp");
-      fs::rename(checkpoint + ".tmp", checkpoint);
+      write_atomically(checkpoint, [&](const std::string& tmp) { out.save_to(tmp); });
     }
     write_log((fs::path(o.out) / "log.csv").string(), result.history);
     write_curves((fs::path(o.out) / "curves.png").string(), result.history);

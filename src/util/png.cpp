@@ -1,4 +1,5 @@
 #include "genre/png.h"
+#include "genre/atomic_file.h"
 
 #include <png.h>
 
@@ -44,8 +45,10 @@ png_image describe(const Image& image) {
 
 void write_png(const std::string& path, const Image& image) {
   png_image img = describe(image);
-  if (!png_image_write_to_file(&img, path.c_str(), 0, image.pixels.data(), 0, nullptr))
-    throw std::runtime_error(path + ": cannot write PNG (" + img.message + ")");
+  write_atomically(path, [&](const std::string& tmp) {
+    if (!png_image_write_to_file(&img, tmp.c_str(), 0, image.pixels.data(), 0, nullptr))
+      throw std::runtime_error(path + ": cannot write PNG (" + img.message + ")");
+  });
 }
 
 std::vector<uint8_t> encode_png(const Image& image) {
