@@ -16,7 +16,7 @@ TensorFile small_file() {
   FrontEndParams fp;
   fp.input = InputKind::Table;
   TensorFile f;
-  f.meta = {{"labels", {"x", "y"}}, {"frontend", to_json(fp)},
+  f.meta = {{"labels", {"x", "y"}}, {"frontend", to_json(fp)}, {"table_columns", {"a", "b", "c"}},
             {"model_config", to_json(ModelConfig{"logreg", {3, 1, 1}, 2, 0.0})}, {"parameters", 8}};
   const float w[6] = {1, 0, 0, 0, 1, 0}, b[2] = {0.5f, -0.5f}, mean[3] = {0, 0, 0}, sd[3] = {1, 1, 1};
   auto put = [&](const char* name, const float* v, std::vector<int64_t> shape, size_t n) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "genre/gtzan_features.h"
 #include "genre/version.h"
 
 namespace genre {
@@ -176,12 +177,19 @@ ModelHeader model_header(const nlohmann::json& meta, const std::string& path) {
                                " x " + std::to_string(made.h) + " x " + std::to_string(made.w) +
                                " inputs, the network declares " + std::to_string(h.config.input.c) + " x " +
                                std::to_string(h.config.input.h) + " x " + std::to_string(h.config.input.w) + ")");
-  } else if (h.frontend.input == InputKind::Table && h.meta.contains("table_columns")) {
-    const auto& cols = h.meta["table_columns"];
-    if (!cols.is_array() || int64_t(cols.size()) != h.config.input.size())
-      throw std::runtime_error(path + ": invalid model metadata (table_columns does not match the input size)");
-    for (const auto& c : cols)
-      if (!c.is_string()) throw std::runtime_error(path + ": invalid model metadata (table_columns holds a non-name)");
+  } else {
+    // A table model reads its table_columns, or GTZAN's 57 features computed from audio.
+    int64_t columns = int64_t(kGtzanFeatureCount);
+    if (h.meta.contains("table_columns")) {
+      const auto& cols = h.meta["table_columns"];
+      if (!cols.is_array()) throw std::runtime_error(path + ": invalid model metadata (table_columns is not a list)");
+      for (const auto& c : cols)
+        if (!c.is_string()) throw std::runtime_error(path + ": invalid model metadata (table_columns holds a non-name)");
+      columns = int64_t(cols.size());
+    }
+    if (h.config.input.size() != columns)
+      throw std::runtime_error(path + ": invalid model metadata (the network reads " + std::to_string(h.config.input.size()) +
+                               " values, the table has " + std::to_string(columns) + " columns)");
   }
   return h;
 }
