@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 #include "genre/dataset.h"

@@ -15,9 +15,10 @@ std::mutex& planner_mutex() {
 }
 
 // One plan per (size, direction), made on fftw_malloc'd buffers so that their alignment matches
-// every RealFft's buffers (also fftw_malloc'd); kept for the life of the process.
+// every RealFft's buffers (also fftw_malloc'd); kept for the life of the process (never
+// destroyed, so that threads still running at exit can use them; reachable, so no leak report).
 fftw_plan cached_plan(size_t n, bool forward) {
-  static std::map<std::pair<size_t, bool>, fftw_plan> plans;
+  static auto& plans = *new std::map<std::pair<size_t, bool>, fftw_plan>;
   std::lock_guard<std::mutex> lock(planner_mutex());
   auto key = std::make_pair(n, forward);
   auto it = plans.find(key);

@@ -229,6 +229,10 @@ int serve(const ServerOptions& o, const Predictor& predictor, const Predictor* t
       if (taken + n > upload_limit) return why = 413, false;
       if (!budget.take(n)) return why = 503, false;
       taken += n;
+      // One allocation of the most the body may be (pages are only touched as bytes arrive):
+      // growth by doubling would briefly hold two copies.
+      if (keep && body.capacity() == 0)
+        body.reserve(has_length ? size_t(content_length(req)) : upload_limit);
       if (keep) body.append(data, n);
       return true;
     };
