@@ -55,6 +55,13 @@ for f in $CLIP "$TMP/two_hours.wav"; do
   echo "$(basename "$f"): $(cat "$TMP/out" | cut -c1-80)  [$(cat "$TMP/time")]"
 done
 
+# genre features on the same file: a whole-file row (the first --max-duration 480 s), and
+# features_3_sec rows for all two hours, computed as the file streams.
+for args in "" "--segment 3"; do
+  /usr/bin/time -f "%e s, peak RSS %M KB" -o "$TMP/time" $G features "$TMP/two_hours.wav" --format csv $args > "$TMP/out" 2> /dev/null
+  echo "genre features ${args:-(whole file)} two_hours.wav: $(($(wc -l < "$TMP/out") - 1)) rows  [$(cat "$TMP/time")]"
+done
+
 echo "== 3. genre serve under load: 8 clients, ${SECS} s each run"
 $G serve --port 0 2> "$TMP/serve.log" &
 SERVER=$!

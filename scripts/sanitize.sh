@@ -18,7 +18,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "sanitize: unknown option $1" >&2; exit 2 ;;
   esac
 done
-command -v clang++ >/dev/null || { sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo; $sudo apt-get install -y -qq --no-install-recommends clang >/dev/null; }
+scripts/setup.sh  # clang and libclang-rt among the packages
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link -fno-omit-frame-pointer -g -O1"

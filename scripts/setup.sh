@@ -16,6 +16,7 @@ packages=(
   libxgboost-dev        # gradient-boosted trees on feature tables (genre train --model xgboost)
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libpng-dev
   libgtest-dev libbenchmark-dev
+  clang libclang-rt-14-dev  # the sanitizer build and the libFuzzer harnesses (scripts/sanitize.sh)
   chromium              # the real-browser test of genre serve (driven by playwright-core from npm)
 )
 # Node.js for that test: Debian's, unless a node is already installed.

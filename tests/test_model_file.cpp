@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
+#include "genre/atomic_file.h"
 #include "genre/model_file.h"
 #include "test_util.h"
 
@@ -165,4 +167,36 @@ TEST(FrontEndParams, ValidateNamesTheParameterAndItsRange) {
   p = {};
   p.n_mels = 2000;
   EXPECT_THROW(FrontEnd{p}, std::invalid_argument);
+}
+
+// Issue 11: every file genre writes is replaced atomically: until commit the old file stands,
+// and an abandoned or failed write leaves no temporary behind.
+TEST(AtomicFile, OldOrNewNeverTorn) {
+  TempDir dir;
+  const std::string path = dir.file("log.csv");
+  write_bytes(path, "old\n");
+  {
+    AtomicFile f(path);
+    f.stream() << "new, but abandoned\n";
+    EXPECT_EQ(read_bytes(path), "old\n");  // not yet visible
+  }
+  EXPECT_EQ(read_bytes(path), "old\n");
+  {
+    AtomicFile f(path);
+    f.stream() << "new\n";
+    f.commit();
+  }
+  EXPECT_EQ(read_bytes(path), "new\n");
+  EXPECT_THROW(write_atomically(path, [](const std::string& tmp) {
+                 write_bytes(tmp, "half");
+                 throw std::runtime_error("disk full");
+               }),
+               std::runtime_error);
+  EXPECT_EQ(read_bytes(path), "new\n");
+  write_atomically(path, [](const std::string& tmp) { write_bytes(tmp, "png"); });
+  EXPECT_EQ(read_bytes(path), "png");
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path)) files += e.is_regular_file();
+  EXPECT_EQ(files, 1u);  // no temporaries left
+  EXPECT_THROW(AtomicFile(dir.file("no/such/dir/x")), std::runtime_error);
 }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <new>
 #include <thread>
 
 #include "commands.h"
@@ -24,7 +25,7 @@ struct FeaturesOptions {
   int sample_rate = kDefaultSampleRate;
   size_t jobs = std::max(1u, std::thread::hardware_concurrency());
   std::string format = "auto";
-  double max_duration = 600;  // whole-file rows: the first this many seconds
+  double max_duration = 480;  // whole-file rows: the first this many seconds
 };
 
 struct FileResult {
@@ -108,9 +109,14 @@ void run(const FeaturesOptions& o) {
       [&](size_t i) {
         try {
           return file_rows(files[i], o);
+        } catch (const std::bad_alloc&) {
+          FileResult r;
+          r.error = files[i].path + ": out of memory (try a smaller --max-duration)";
+          return r;
         } catch (const std::exception& e) {
           FileResult r;
           r.error = e.what();
+          if (r.error.rfind(files[i].path, 0) != 0) r.error = files[i].path + ": " + r.error;
           return r;
         }
       },

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <new>
 #include <numeric>
 
 #include "genre/gtzan_features.h"
@@ -36,6 +37,9 @@ Prediction guarded(const std::string& source, Classify classify) {
     Prediction p;
     p.source = source;
     p.error = e.what();
+    // Every error names its file (std::bad_alloc, say, would not).
+    if (dynamic_cast<const std::bad_alloc*>(&e)) p.error = source + ": out of memory";
+    else if (p.error.rfind(source, 0) != 0) p.error = source + ": " + p.error;
     const auto* audio = dynamic_cast<const AudioError*>(&e);
     p.unreadable = audio && audio->kind() == AudioError::Kind::Unreadable;
     return p;
@@ -66,7 +70,11 @@ Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string
   ChunkReader reader(std::move(stream), cp);
   reader.set_tap(tap);
   const Shape shape = frontend_.shape();
-  const size_t k = model_.labels.size(), batch_max = 8;
+  // Windows go to the model in batches of up to 8, but of at most 2^18 input floats: a network's
+  // activations grow with its input, and 8 of the pretrained taggers' 29 s windows at once took
+  // 2.3 GB (a two-hour file); one at a time they stay near one window's.
+  const size_t k = model_.labels.size();
+  const size_t batch_max = std::clamp<size_t>((size_t(1) << 18) / size_t(std::max<int64_t>(1, shape.size())), 1, 8);
   Prediction pred;
   pred.source = source;
   pred.probabilities.assign(k, 0.0);
