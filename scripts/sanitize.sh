@@ -38,8 +38,12 @@ for h in audio model_file table server; do
   limit=()
   [[ $runs -gt 0 ]] && limit=(-runs="$runs")
   echo "fuzz_$h: up to ${seconds} s${runs:+, $runs runs}"
-  # Leak detection is for the tests; the harnesses run long-lived state (the server's threads).
-  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 build-sanitize/fuzz/fuzz_$h "$corpus" -max_total_time="$seconds" "${limit[@]}" \
+  # Leaks are findings too (libFuzzer checks after each input), except for the server harness,
+  # whose server threads allocate while the next input runs.
+  leaks=1
+  [[ $h == server ]] && leaks=0
+  ASAN_OPTIONS=detect_leaks=$leaks:abort_on_error=1 build-sanitize/fuzz/fuzz_$h "$corpus" -max_total_time="$seconds" "${limit[@]}" \
+    -detect_leaks=$leaks \
     -timeout=20 -rss_limit_mb=2560 -max_len=262144 -print_final_stats=1 -artifact_prefix=build-sanitize/findings/$h- \
     2> build-sanitize/fuzz_$h.log || { tail -50 build-sanitize/fuzz_$h.log; echo "fuzz_$h: FINDING (input in build-sanitize/findings/)"; exit 1; }
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build-sanitize/fuzz_$h.log | sed "s/^/fuzz_$h: /"

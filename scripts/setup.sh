@@ -11,6 +11,7 @@ packages=(
   g++ cmake make pkg-config ccache
   libtorch-dev          # tensors, autograd, nn, optim, c10d/Gloo
   libsndfile1-dev       # decoding: wav au flac ogg opus mp3
+  libvorbis-dev libogg-dev  # Ogg Vorbis headers checked before libsndfile (which leaks on bad ones)
   libsoxr-dev           # resampling (soxr_hq, as librosa)
   libfftw3-dev          # FFTs for the feature front end
   libxgboost-dev        # gradient-boosted trees on feature tables (genre train --model xgboost)

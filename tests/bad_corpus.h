@@ -63,6 +63,12 @@ inline std::vector<BadFile> make_bad_corpus(const TempDir& dir) {
   add("cut_mid_page.ogg", vorbis.substr(0, vorbis.size() * 6 / 10), "truncated");
   const size_t last_page = vorbis.rfind("OggS");
   add("cut_at_page.ogg", vorbis.substr(0, last_page), "truncated");
+  // Damaged Vorbis headers (the second page holds the comment and setup headers): refused before
+  // libsndfile, which leaks memory on them.
+  std::string bad_headers = vorbis;
+  const size_t second_page = vorbis.find("OggS", 4);
+  for (size_t i = second_page + 60; i < second_page + 400 && i < bad_headers.size(); ++i) bad_headers[i] = char(0x5a);
+  add("bad_headers.ogg", bad_headers, "corrupt Ogg Vorbis");
   const std::string opus = read_bytes(write_audio(dir.file("tmp.opus"), noise(48000 * 8, 0.2), 48000, 1, SF_FORMAT_OGG | SF_FORMAT_OPUS));
   add("cut.opus", opus.substr(0, opus.size() * 6 / 10), "truncated");
   const std::string mp3 = read_bytes(write_audio(dir.file("tmp.mp3"), noise(44100 * 8, 0.2), 44100, 1, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III));

@@ -1,5 +1,8 @@
 #include "container_checks.h"
 
+#include <ogg/ogg.h>
+#include <vorbis/codec.h>
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -77,6 +80,65 @@ std::string ogg_truncation(const ReadAt& read_at, uint64_t size) {
   }
   if (!last_eos) return "truncated file: the Ogg stream ends without its end-of-stream page";
   return "";
+}
+
+std::string vorbis_header_problem(const ReadAt& read_at, uint64_t size) {
+  unsigned char magic[4];
+  if (read_at(0, 4, magic) != 4 || std::memcmp(magic, "OggS", 4) != 0) return "";
+  ogg_sync_state sync;
+  ogg_sync_init(&sync);
+  ogg_stream_state stream{};
+  bool stream_open = false;
+  vorbis_info info;
+  vorbis_comment comment;
+  vorbis_info_init(&info);
+  vorbis_comment_init(&comment);
+  int headers = 0;  // Vorbis header packets accepted so far (3 make a stream)
+  bool vorbis = true;
+  std::string problem;
+  uint64_t offset = 0;
+  const uint64_t limit = std::min<uint64_t>(size, uint64_t(4) << 20);  // headers are in the first pages
+  while (headers < 3 && vorbis && problem.empty()) {
+    ogg_page page;
+    const int got = ogg_sync_pageout(&sync, &page);
+    if (got == 0) {
+      if (offset >= limit) {
+        problem = "corrupt Ogg Vorbis file: its headers are incomplete";
+        break;
+      }
+      const size_t n = size_t(std::min<uint64_t>(4096, limit - offset));
+      char* buf = ogg_sync_buffer(&sync, long(n));
+      const size_t read = read_at(offset, n, reinterpret_cast<unsigned char*>(buf));
+      ogg_sync_wrote(&sync, long(read));
+      offset += n;
+      if (read == 0) offset = limit;
+      continue;
+    }
+    if (got < 0) continue;  // skipped bytes before a page
+    if (!stream_open) {
+      ogg_stream_init(&stream, ogg_page_serialno(&page));
+      stream_open = true;
+    }
+    if (ogg_page_serialno(&page) != stream.serialno) continue;  // another logical stream
+    ogg_stream_pagein(&stream, &page);
+    ogg_packet packet;
+    while (headers < 3 && ogg_stream_packetout(&stream, &packet) > 0) {
+      if (headers == 0 && !(packet.bytes >= 7 && std::memcmp(packet.packet, "\x01vorbis", 7) == 0)) {
+        vorbis = false;  // Opus, FLAC or something else: not this check's to judge
+        break;
+      }
+      if (vorbis_synthesis_headerin(&info, &comment, &packet) != 0) {
+        problem = "corrupt Ogg Vorbis file: header " + std::to_string(headers + 1) + " of 3 does not parse";
+        break;
+      }
+      ++headers;
+    }
+  }
+  vorbis_comment_clear(&comment);
+  vorbis_info_clear(&info);
+  if (stream_open) ogg_stream_clear(&stream);
+  ogg_sync_clear(&sync);
+  return problem;
 }
 
 int64_t mp3_declared_samples(const ReadAt& read_at, uint64_t size) {
