@@ -27,7 +27,7 @@ struct ServerOptions {
   int read_timeout_s = 10;      // per read or write on a connection (headers, body)
   int keep_alive_s = 5;         // an idle connection is closed after this
   int upload_timeout_s = 120;   // a whole upload must arrive within this (408)
-  int classify_timeout_s = 120; // a classification is cut off after this (503)
+  int classify_timeout_s = 300; // a classification is cut off after this (503)
   int drain_s = 10;             // on SIGTERM: time given to classifications in flight
   std::function<void()> on_listening;
 };
