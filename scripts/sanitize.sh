@@ -10,11 +10,13 @@ cd "$(dirname "$0")/.."
 seconds=60
 tests=1
 runs=0
+harnesses="audio model_file table server"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --fuzz-seconds) seconds=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;  # stop each harness after this many executions (0: by time only)
     --no-tests) tests=0; shift ;;
+    --only) harnesses=${2//,/ }; shift 2 ;;  # e.g. --only model_file,server
     *) echo "sanitize: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -31,7 +33,7 @@ if [[ $tests -eq 1 ]]; then
   (cd build-sanitize && ctest --output-on-failure -j"$(nproc)")
 fi
 mkdir -p build-sanitize/findings
-for h in audio model_file table server; do
+for h in $harnesses; do
   corpus=build-sanitize/corpus/$h
   mkdir -p "$corpus"
   cp -n fuzz/corpus/$h/* "$corpus"/ 2>/dev/null || true

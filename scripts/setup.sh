@@ -10,6 +10,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config ccache
   libtorch-dev          # tensors, autograd, nn, optim, c10d/Gloo
+  libgloo-dev           # Gloo's headers, which libtorch's c10d ProcessGroupGloo header includes
   libsndfile1-dev       # decoding: wav au flac ogg opus mp3
   libvorbis-dev libogg-dev  # Ogg Vorbis headers checked before libsndfile (which leaks on bad ones)
   libsoxr-dev           # resampling (soxr_hq, as librosa)

@@ -71,10 +71,18 @@ struct TrainObserver {
   virtual void epoch(const EpochStats&) {}
 };
 
-// Gradient synchronisation across processes. The default (one process) does nothing.
+// What train() asks of the other processes in data-parallel training (genre/distributed.h:
+// c10d with Gloo). The default is one process, where every call does nothing.
 struct GradientSync {
   virtual ~GradientSync() = default;
+  virtual int rank() const { return 0; }
+  virtual int world_size() const { return 1; }
+  // Averages the gradients over the ranks (in place).
   virtual void synchronize(std::vector<torch::Tensor>& /*grads*/) {}
+  // Rank 0's values into every rank's tensors (parameters and buffers at start, metrics).
+  virtual void broadcast(std::vector<torch::Tensor>& /*tensors*/) {}
+  // Sums per-rank numbers over the ranks (in place).
+  virtual void sum(std::vector<double>& /*values*/) {}
 };
 
 TrainResult train(const TrainOptions& options, TrainObserver* observer = nullptr, GradientSync* sync = nullptr);

@@ -120,6 +120,21 @@ size_t dtype_size(const std::string& dtype) {
   return 0;
 }
 
+// A JSON list of non-negative integers (a tensor's shape or byte range): anything else, a float
+// like 2.5e79 included, is an error, never a conversion.
+std::vector<uint64_t> natural_list(const nlohmann::json& j, const char* what) {
+  if (!j.is_array() || j.size() > 64) throw std::out_of_range(std::string(what) + " is not a short list");
+  std::vector<uint64_t> out;
+  for (const auto& v : j) {
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
+      throw std::out_of_range(std::string(what) + " holds " + v.dump() + ", not a non-negative integer");
+    const uint64_t x = v.get<uint64_t>();
+    if (x > (uint64_t(1) << 53)) throw std::out_of_range(std::string(what) + " holds " + v.dump() + ", too large");
+    out.push_back(x);
+  }
+  return out;
+}
+
 std::runtime_error not_a_model(const std::string& path, const std::string& why) {
   return std::runtime_error(path + ": not a genre model file (" + why + ")");
 }
@@ -146,9 +161,11 @@ nlohmann::json genre_meta(const nlohmann::json& header, const std::string& path)
     throw not_a_model(path, "no genre metadata");
   nlohmann::json meta = nlohmann::json::parse((*m)[kMetaKey].get<std::string>(), nullptr, false);
   if (!meta.is_object() || meta.value("format", "") != "genre-model") throw not_a_model(path, "no genre metadata");
-  if (meta.value("format_version", 0) > kModelFormatVersion)
-    throw std::runtime_error(path + ": written by a newer genre (model format " +
-                             std::to_string(meta.value("format_version", 0)) + ")");
+  const auto fv = meta.find("format_version");
+  if (fv != meta.end() && !fv->is_number_integer()) throw not_a_model(path, "format_version is not an integer");
+  const int64_t version = fv == meta.end() ? 0 : fv->get<int64_t>();
+  if (version > kModelFormatVersion)
+    throw std::runtime_error(path + ": written by a newer genre (model format " + std::to_string(version) + ")");
   return meta;
 }
 
@@ -238,11 +255,17 @@ TensorFile read_safetensors(const std::string& path, bool genre_model) {
     StoredTensor t;
     try {
       t.dtype = entry.at("dtype").get<std::string>();
-      t.shape = entry.at("shape").get<std::vector<int64_t>>();
-      const auto off = entry.at("data_offsets").get<std::vector<uint64_t>>();
-      if (off.size() != 2 || off[0] > off[1] || off[1] > data_size) throw std::out_of_range("byte range outside the data");
       if (dtype_size(t.dtype) == 0) throw std::out_of_range("unknown dtype " + t.dtype);
-      if (off[1] - off[0] != uint64_t(t.numel()) * dtype_size(t.dtype)) throw std::out_of_range("size does not match the shape");
+      const auto off = natural_list(entry.at("data_offsets"), "data_offsets");
+      if (off.size() != 2 || off[0] > off[1] || off[1] > data_size) throw std::out_of_range("byte range outside the data");
+      // The shape's product is checked against the bytes as it is formed: it cannot overflow.
+      uint64_t elements = 1;
+      for (uint64_t d : natural_list(entry.at("shape"), "shape")) {
+        if (d != 0 && elements > (off[1] - off[0]) / d) throw std::out_of_range("size does not match the shape");
+        elements *= d;
+        t.shape.push_back(int64_t(d));
+      }
+      if (off[1] - off[0] != elements * dtype_size(t.dtype)) throw std::out_of_range("size does not match the shape");
       t.bytes.assign(data.begin() + long(off[0]), data.begin() + long(off[1]));
     } catch (const std::exception& e) {
       throw std::runtime_error(path + ": damaged model file (tensor " + name + ": " + e.what() + ")");

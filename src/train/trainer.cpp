@@ -143,6 +143,11 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   GradientSync single;
   TrainObserver& obs = observer ? *observer : quiet;
   GradientSync& grad_sync = sync ? *sync : single;
+  // Data-parallel ranks (genre/distributed.h): the same model from the same seed on each, rank 0's
+  // weights broadcast at start, each epoch's examples split like DistributedSampler, gradients
+  // averaged, validation once on rank 0 (its figures broadcast), files written by rank 0 only.
+  const int rank = grad_sync.rank(), world = grad_sync.world_size();
+  const bool writer = rank == 0;
   const auto t_start = Clock::now();
   const size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const int threads = o.threads > 0 ? o.threads : int(cores);
@@ -166,6 +171,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     obs.message("backbone: " + o.backbone + " (" + std::to_string(backbone->embedding_size()) + "-d embedding, frozen)");
   }
   fp.input = backbone ? InputKind::Mel : !o.input.empty() ? parse_input(o.input) : trees ? InputKind::Table : find_model(o.model).inputs.front();
+  if (trees && world > 1) throw std::invalid_argument("train: xgboost trains on one process (unset WORLD_SIZE)");
   if (trees && fp.input != InputKind::Table)
     throw std::invalid_argument("train: xgboost takes feature rows: use a features .csv or --input table");
   if (!backbone && source_kind(fp.input, o.data) == SourceKind::Table) {
@@ -311,6 +317,13 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     result.history = history_from_json(state.at("history"));
     obs.message("resuming after epoch " + std::to_string(start_epoch - 1));
   }
+  if (world > 1) {
+    // Every rank starts from rank 0's parameters and buffers (also after --resume).
+    std::vector<torch::Tensor> state;
+    for (auto& p : net->parameters()) state.push_back(p.data());
+    for (auto& b : net->buffers()) state.push_back(b);
+    grad_sync.broadcast(state);
+  }
 
   const int64_t C = train_set.shape.c, H = train_set.shape.h, W = train_set.shape.w;
   const size_t example_size = size_t(train_set.shape.size());
@@ -327,6 +340,18 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     std::vector<size_t> order(train_set.count());
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
+    if (world > 1) {
+      // DistributedSampler: one permutation per (seed, epoch) on every rank, padded by its own
+      // start to a multiple of the world size, rank r taking every world-th example from r; then
+      // augmentation and dropout streams of their own, from (seed, epoch, rank).
+      const size_t per_rank = (order.size() + size_t(world) - 1) / size_t(world);
+      for (size_t i = 0; order.size() < per_rank * size_t(world); ++i) order.push_back(order[i]);
+      std::vector<size_t> mine;
+      for (size_t i = size_t(rank); i < order.size(); i += size_t(world)) mine.push_back(order[i]);
+      order.swap(mine);
+      rng.seed(o.seed * 1000003 + uint64_t(epoch) + 0x9E3779B97F4A7C15ull * uint64_t(rank));
+      torch::manual_seed(o.seed * 7919 + uint64_t(epoch) + 104729 * uint64_t(rank));
+    }
     net->train();
     const size_t batches = (order.size() + size_t(o.batch_size) - 1) / size_t(o.batch_size);
     double loss_sum = 0, correct = 0;
@@ -380,6 +405,11 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       obs.batch(epoch, b + 1, batches, loss_sum / double(seen), correct / double(seen));
     }
 
+    if (world > 1) {
+      std::vector<double> totals = {loss_sum, correct, double(seen)};
+      grad_sync.sum(totals);
+      loss_sum = totals[0], correct = totals[1], seen = size_t(totals[2]);
+    }
     EpochStats st;
     st.epoch = epoch;
     st.train_loss = loss_sum / double(seen);
@@ -388,11 +418,21 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     st.has_valid = has_valid;
     Evaluation ev;
     if (has_valid) {
-      ev = evaluate_examples(*net, valid_set, ds.labels);
+      if (writer) ev = evaluate_examples(*net, valid_set, ds.labels);
       st.valid_loss = ev.loss;
       st.valid_acc = ev.chunk.accuracy;
       st.valid_clip_acc = ev.clip.accuracy;
       st.valid_auroc = ev.clip.macro_auroc;
+      if (world > 1) {
+        // Rank 0's figures on every rank: the same log, and the same early-stopping decision.
+        std::vector<torch::Tensor> figures = {
+            torch::tensor({st.valid_loss, st.valid_acc, st.valid_clip_acc, st.valid_auroc}, torch::kFloat64)};
+        grad_sync.broadcast(figures);
+        st.valid_loss = ev.loss = figures[0][0].item<double>();
+        st.valid_acc = figures[0][1].item<double>();
+        st.valid_clip_acc = figures[0][2].item<double>();
+        st.valid_auroc = figures[0][3].item<double>();
+      }
     }
     st.seconds = since(t_epoch);
     result.history.push_back(st);
@@ -414,7 +454,8 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
                        {"parameters", result.parameters}};
       if (has_valid)
         m["metrics"] = {{"valid", {{"clip_level", to_json(ev.clip)}, {"chunk_level", to_json(ev.chunk)}, {"loss", ev.loss}}}};
-      save_model(model_path, *net, m);
+      if (world > 1) m["training"]["world_size"] = world;
+      if (writer) save_model(model_path, *net, m);
       result.valid_clip = ev.clip;
       result.valid_chunk = ev.chunk;
     } else {
@@ -423,7 +464,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     if (o.schedule == "plateau" && has_valid && since_best > 0 && since_best % std::max(2, o.patience / 2) == 0) lr *= 0.5;
 
     // Checkpoint for --resume, logs and curves.
-    {
+    if (writer) {
       torch::serialize::OutputArchive out, opt_out;
       net->save(out);
       optimizer->save(opt_out);
@@ -439,14 +480,16 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       out.write("state", c10::IValue(state.dump()));
       write_atomically(checkpoint, [&](const std::string& tmp) { out.save_to(tmp); });
     }
-    write_log((fs::path(o.out) / "log.csv").string(), result.history);
-    write_curves((fs::path(o.out) / "curves.png").string(), result.history);
+    if (writer) {
+      write_log((fs::path(o.out) / "log.csv").string(), result.history);
+      write_curves((fs::path(o.out) / "curves.png").string(), result.history);
+    }
     if (has_valid && since_best >= o.patience) {
       obs.message("early stop: no better validation loss for " + std::to_string(o.patience) + " epochs");
       break;
     }
   }
-  if (backbone) {
+  if (backbone && writer) {
     // model.genre holds the best head alone: put it on its backbone, as one model on the mel input.
     LoadedModel head = load_model(model_path);
     Classifier full = make_transfer(backbone, backbone_archs, head.net, int64_t(ds.labels.size()));

@@ -1,0 +1,142 @@
+// Data-parallel training (genre/distributed.h) through the genre executable: ranks on loopback,
+// started by `genre train --nproc`, by hand (the environment contract) and by torchrun.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "genre/model_file.h"
+#include "test_util.h"
+
+using namespace genre;
+using namespace genre::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// 48 songs of 3 labels, 5 features; the first two separate the labels. 48 = 3 batches of 16.
+std::string make_table(const TempDir& dir) {
+  std::ofstream csv(dir.file("t.csv"));
+  csv << "filename,length,f1,f2,f3,f4,f5,label\n";
+  std::mt19937 g(5);
+  std::normal_distribution<float> n(0.f, 0.5f);
+  const char* labels[] = {"a", "b", "c"};
+  for (int song = 0; song < 48; ++song) {
+    const int c = song % 3;
+    csv << labels[c] << "." << 10000 + song << ".wav,66150," << (c == 1 ? 2.f : 0.f) + n(g) << "," << (c == 2 ? 2.f : 0.f) + n(g)
+        << "," << n(g) << "," << n(g) << "," << n(g) << "," << labels[c] << "\n";
+  }
+  return dir.file("t.csv");
+}
+
+int sh(const std::string& cmd) {
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+std::string train_args(const std::string& data, const std::string& out, int batch, int epochs = 3) {
+  return std::string(" train --data ") + data + " --model mlp --out " + out + " --batch-size " + std::to_string(batch) +
+         " --epochs " + std::to_string(epochs) + " --dropout 0 --lr 0.01 --split stratified:100/0/0 --cache none --threads 1 --seed 3";
+}
+
+// The largest |a - b| over every float tensor of two model files.
+double max_weight_difference(const std::string& a, const std::string& b) {
+  const TensorFile fa = read_model_file(a), fb = read_model_file(b);
+  double worst = 0;
+  size_t compared = 0;
+  for (const auto& [name, ta] : fa.tensors) {
+    if (ta.dtype != "F32") continue;
+    const StoredTensor& tb = fb.tensors.at(name);
+    EXPECT_EQ(ta.shape, tb.shape) << name;
+    const auto* x = reinterpret_cast<const float*>(ta.bytes.data());
+    const auto* y = reinterpret_cast<const float*>(tb.bytes.data());
+    for (int64_t i = 0; i < ta.numel(); ++i) worst = std::max(worst, double(std::abs(x[i] - y[i])));
+    ++compared;
+  }
+  EXPECT_GT(compared, 2u);
+  return worst;
+}
+
+}  // namespace
+
+// 2 ranks x batch 8 take the same steps as 1 process x batch 16: the same weights after 9 steps.
+TEST(Distributed, TwoRanksOfBatch8EqualOneProcessOfBatch16) {
+  TempDir dir;
+  const std::string data = make_table(dir);
+  ASSERT_EQ(sh(std::string(GENRE_BIN) + train_args(data, dir.file("one"), 16) + " > " + dir.file("one.log") + " 2>&1"), 0)
+      << read_bytes(dir.file("one.log"));
+  ASSERT_EQ(sh(std::string(GENRE_BIN) + " train --nproc 2 " + train_args(data, dir.file("two"), 8).substr(7) + " > " +
+               dir.file("two.log") + " 2>&1"),
+            0)
+      << read_bytes(dir.file("two.log"));
+  const double d = max_weight_difference(dir.file("one/model.genre"), dir.file("two/model.genre"));
+  std::printf("max |w(1 x 16) - w(2 x 8)| after 9 steps: %.3g\n", d);
+  EXPECT_LE(d, 1e-5);
+  // One model, one log: rank 0 writes; the other rank printed nothing.
+  EXPECT_TRUE(fs::exists(dir.file("two/log.csv")));
+  const std::string log = read_bytes(dir.file("two.log"));
+  EXPECT_EQ(log.find("epoch   1"), log.rfind("epoch   1")) << log;
+  // A different batch split is a different run: the comparison can fail.
+  ASSERT_EQ(sh(std::string(GENRE_BIN) + train_args(data, dir.file("eight"), 8) + " > /dev/null 2>&1"), 0);
+  EXPECT_GT(max_weight_difference(dir.file("one/model.genre"), dir.file("eight/model.genre")), 1e-4);
+}
+
+// The standard environment contract, set by hand; a rank that dies makes the other fail within the
+// timeout with a message saying so, and --resume finishes the run.
+TEST(Distributed, ALostRankIsAClearErrorWithinTheTimeout) {
+  TempDir dir;
+  const std::string data = make_table(dir);
+  const std::string args = train_args(data, dir.file("run"), 8, 3000) + " --dist-timeout 20";
+  const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(20000 + ::getpid() % 20000);
+  const std::string r0 = env + " RANK=0 " + GENRE_BIN + args + " > " + dir.file("r0.log") + " 2>&1";
+  const std::string r1 = env + " RANK=1 exec " + GENRE_BIN + args + " > " + dir.file("r1.log") + " 2>&1";
+  const auto t = std::chrono::steady_clock::now();
+  FILE* rank1 = popen(("(" + r1 + ") & echo $!").c_str(), "r");
+  int pid1 = 0;
+  ASSERT_EQ(fscanf(rank1, "%d", &pid1), 1);
+  pclose(rank1);
+  std::thread killer([&] {
+    // Kill rank 1 once training has begun (rank 0 has written a checkpoint).
+    for (int i = 0; i < 600 && !fs::exists(dir.file("run/checkpoint.pt")); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ::kill(pid1, SIGKILL);
+  });
+  const int status0 = sh(r0);
+  killer.join();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  EXPECT_NE(status0, 0);
+  const std::string log = read_bytes(dir.file("r0.log"));
+  EXPECT_NE(log.find("distributed: rank 0 of 2"), std::string::npos) << log;
+  EXPECT_LT(seconds, 60.0);
+  // One process takes the run over from the last completed epoch, and trains two more.
+  const std::string csv = read_bytes(dir.file("run/log.csv"));
+  const int done = int(std::count(csv.begin(), csv.end(), '\n')) - 1;
+  ASSERT_GE(done, 1);
+  ASSERT_LT(done, 3000) << "rank 0 finished before rank 1 was killed";
+  ASSERT_EQ(sh(std::string(GENRE_BIN) + train_args(data, dir.file("run"), 8, done + 2) + " --resume > " + dir.file("resume.log") + " 2>&1"),
+            0)
+      << read_bytes(dir.file("resume.log"));
+  EXPECT_NE(read_bytes(dir.file("resume.log")).find("resuming after epoch " + std::to_string(done)), std::string::npos)
+      << read_bytes(dir.file("resume.log"));
+}
+
+// torchrun as Debian ships it (torch 1.13 on Python 3.11 needs --redirects and --tee set).
+TEST(Distributed, UnderTorchrun) {
+  if (sh("command -v torchrun > /dev/null 2>&1") != 0) GTEST_SKIP() << "torchrun (python3-torch) is not installed";
+  TempDir dir;
+  const std::string data = make_table(dir);
+  const int port = 20000 + (::getpid() + 7) % 20000;
+  const std::string cmd = "cd " + dir.path.string() + " && torchrun --redirects 2 --tee 2 --nnodes 1 --nproc_per_node 2 --master_port " +
+                          std::to_string(port) + " --no_python " + GENRE_BIN + train_args(data, dir.file("tr"), 8) + " > " +
+                          dir.file("tr.log") + " 2>&1";
+  ASSERT_EQ(sh(cmd), 0) << read_bytes(dir.file("tr.log"));
+  ASSERT_EQ(sh(std::string(GENRE_BIN) + train_args(data, dir.file("one"), 16) + " > /dev/null 2>&1"), 0);
+  EXPECT_LE(max_weight_difference(dir.file("one/model.genre"), dir.file("tr/model.genre")), 1e-5);
+}
