@@ -140,3 +140,25 @@ TEST(Distributed, UnderTorchrun) {
   ASSERT_EQ(sh(std::string(GENRE_BIN) + train_args(data, dir.file("one"), 16) + " > /dev/null 2>&1"), 0);
   EXPECT_LE(max_weight_difference(dir.file("one/model.genre"), dir.file("tr/model.genre")), 1e-5);
 }
+
+// Two "nodes" on loopback: two torchrun invocations (node_rank 0 and 1, one rank each) meet at
+// 127.0.0.1, train together and write one model.
+TEST(Distributed, TwoNodesOnLoopback) {
+  if (sh("command -v torchrun > /dev/null 2>&1") != 0) GTEST_SKIP() << "torchrun (python3-torch) is not installed";
+  TempDir dir;
+  const std::string data = make_table(dir);
+  const int port = 20000 + (::getpid() + 13) % 20000;
+  auto node = [&](int r) {
+    return "cd " + dir.path.string() + " && torchrun --redirects 2 --tee 2 --nnodes 2 --node_rank " + std::to_string(r) +
+           " --nproc_per_node 1 --master_addr 127.0.0.1 --master_port " + std::to_string(port) + " --no_python " + GENRE_BIN +
+           train_args(data, dir.file("nodes"), 8) + " > " + dir.file("node" + std::to_string(r) + ".log") + " 2>&1";
+  };
+  int status1 = -1;
+  std::thread second([&] { status1 = sh(node(1)); });
+  const int status0 = sh(node(0));
+  second.join();
+  ASSERT_EQ(status0, 0) << read_bytes(dir.file("node0.log"));
+  ASSERT_EQ(status1, 0) << read_bytes(dir.file("node1.log"));
+  ASSERT_EQ(sh(std::string(GENRE_BIN) + train_args(data, dir.file("one"), 16) + " > /dev/null 2>&1"), 0);
+  EXPECT_LE(max_weight_difference(dir.file("one/model.genre"), dir.file("nodes/model.genre")), 1e-5);
+}
