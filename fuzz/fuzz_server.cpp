@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -31,7 +33,9 @@ int connect_to_server() {
   a.sin_port = htons(uint16_t(port.load()));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    const int err = errno;
     close(fd);
+    errno = err;
     return -1;
   }
   return fd;
@@ -42,7 +46,10 @@ int connect_to_server() {
 // socket looks dead), so the health check keeps its side open and asks for Connection: close.
 std::string exchange(const std::string& bytes, bool half_close) {
   const int fd = connect_to_server();
-  if (fd < 0) std::abort();
+  if (fd < 0) {
+    std::fprintf(stderr, "fuzz_server: cannot connect to the server: %s\n", std::strerror(errno));
+    std::abort();
+  }
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
