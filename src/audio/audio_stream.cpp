@@ -82,7 +82,7 @@ bool log_reports_truncation(SNDFILE* sf) {
 struct AudioStream::Impl {
   std::string source;
   AudioLimits limits;
-  std::string path;               // empty for memory input
+  int fd = -1;                    // a file input, open while the container checks read it
   uint64_t file_size = 0;
   int64_t mp3_declared = -1;      // samples per channel from a Xing/Info header
   MemoryFile memory;
@@ -101,6 +101,7 @@ struct AudioStream::Impl {
   int64_t target_total = -1;  // ceil(frames_in * ratio), known once input_done
 
   ~Impl() {
+    if (fd >= 0) ::close(fd);
     if (soxr) soxr_delete(soxr);
     if (sf) sf_close(sf);
   }
@@ -151,57 +152,58 @@ struct AudioStream::Impl {
     return b;
   }
 
-  // Reads bytes of the encoded input itself (for the container checks).
-  size_t read_at(uint64_t offset, size_t n, unsigned char* out) const {
-    if (path.empty()) {
-      if (offset >= uint64_t(memory.size)) return 0;
-      n = size_t(std::min<uint64_t>(n, uint64_t(memory.size) - offset));
-      std::memcpy(out, memory.data + offset, n);
-      return n;
-    }
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    size_t done = 0;
-    while (done < n) {
-      const ssize_t r = ::pread(fd, out + done, n - done, off_t(offset + done));
-      if (r <= 0) break;
-      done += size_t(r);
-    }
-    ::close(fd);
-    return done;
+  // The encoded input's own bytes, for the container checks: the memory buffer, or the file
+  // through one descriptor held from open_path until the checks are done.
+  detail::ReadAt reader() const {
+    return [this](uint64_t offset, size_t n, unsigned char* out) -> size_t {
+      if (fd < 0) {
+        if (offset >= uint64_t(memory.size)) return 0;
+        n = size_t(std::min<uint64_t>(n, uint64_t(memory.size) - offset));
+        std::memcpy(out, memory.data + offset, n);
+        return n;
+      }
+      size_t done = 0;
+      while (done < n) {
+        const ssize_t r = ::pread(fd, out + done, n - done, off_t(offset + done));
+        if (r <= 0) break;
+        done += size_t(r);
+      }
+      return done;
+    };
   }
 
   // Truncated lossy streams that libsndfile would decode as shorter songs (container_checks.h).
   void check_container() {
-    const detail::ReadAt reader = [this](uint64_t o, size_t n, unsigned char* out) { return read_at(o, n, out); };
     const int major = sfinfo.format & SF_FORMAT_TYPEMASK;
     if (major == SF_FORMAT_OGG) {
-      const std::string why = detail::ogg_truncation(reader, file_size);
+      const std::string why = detail::ogg_truncation(reader(), file_size);
       if (!why.empty()) fail(why);
     } else if (major == SF_FORMAT_MPEG) {
-      mp3_declared = detail::mp3_declared_samples(reader, file_size);
+      mp3_declared = detail::mp3_declared_samples(reader(), file_size);
     }
   }
 
   // Before libsndfile sees an Ogg Vorbis input (container_checks.h: libsndfile 1.2.0 leaks on
   // headers it cannot parse).
   void check_vorbis_headers() {
-    const detail::ReadAt reader = [this](uint64_t o, size_t n, unsigned char* out) { return read_at(o, n, out); };
-    const std::string why = detail::vorbis_header_problem(reader, file_size);
+    const std::string why = detail::vorbis_header_problem(reader(), file_size);
     if (!why.empty()) unreadable(why);
   }
 
-  void open_path(const std::string& file) {
-    path = file;
+  void open_path(const std::string& path) {
     struct stat st{};
     if (::stat(path.c_str(), &st) != 0) unreadable(std::string("cannot open: ") + std::strerror(errno));
     if (S_ISDIR(st.st_mode)) unreadable("is a directory, not an audio file");
     if (!S_ISREG(st.st_mode)) unreadable("not a regular file (a pipe, socket or device)");
     if (st.st_size == 0) unreadable("empty file (0 bytes)");
     file_size = uint64_t(st.st_size);
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) unreadable(std::string("cannot open: ") + std::strerror(errno));
     check_vorbis_headers();
     sf = sf_open(path.c_str(), SFM_READ, &sfinfo);
     open_checks();
+    ::close(fd);
+    fd = -1;
   }
 
   void open_memory(const void* data, size_t size) {

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <new>
 #include <thread>
 
 #include "commands.h"
@@ -109,14 +108,9 @@ void run(const FeaturesOptions& o) {
       [&](size_t i) {
         try {
           return file_rows(files[i], o);
-        } catch (const std::bad_alloc&) {
-          FileResult r;
-          r.error = files[i].path + ": out of memory (try a smaller --max-duration)";
-          return r;
         } catch (const std::exception& e) {
           FileResult r;
-          r.error = e.what();
-          if (r.error.rfind(files[i].path, 0) != 0) r.error = files[i].path + ": " + r.error;
+          r.error = error_naming(files[i].path, e);
           return r;
         }
       },

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <new>
 #include <set>
 #include <utility>
 
@@ -19,6 +20,12 @@ std::string printable_name(const std::string& name, size_t max_bytes) {
   for (char& c : out)
     if ((unsigned char)c < 0x20 || c == 0x7f) c = '?';
   return out;
+}
+
+std::string error_naming(const std::string& source, const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return source + ": out of memory";
+  const std::string what = e.what();
+  return what.rfind(source, 0) == 0 ? what : source + ": " + what;
 }
 
 std::string file_name(const std::string& path) { return fs::path(path).filename().string(); }

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <new>
 #include <numeric>
 
+#include "genre/files.h"
 #include "genre/gtzan_features.h"
 #include "genre/runtime.h"
 #include "genre/version.h"
@@ -36,10 +36,7 @@ Prediction guarded(const std::string& source, Classify classify) {
   } catch (const std::exception& e) {
     Prediction p;
     p.source = source;
-    p.error = e.what();
-    // Every error names its file (std::bad_alloc, say, would not).
-    if (dynamic_cast<const std::bad_alloc*>(&e)) p.error = source + ": out of memory";
-    else if (p.error.rfind(source, 0) != 0) p.error = source + ": " + p.error;
+    p.error = error_naming(source, e);  // std::bad_alloc, say, would not name the file
     const auto* audio = dynamic_cast<const AudioError*>(&e);
     p.unreadable = audio && audio->kind() == AudioError::Kind::Unreadable;
     return p;
