@@ -32,7 +32,20 @@ int connect_to_server() {
   a.sin_family = AF_INET;
   a.sin_port = htons(uint16_t(port.load()));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  // libFuzzer's SIGALRM timer (for -timeout) may interrupt connect() on this thread: EINTR means
+  // the connection goes on being made, so wait for it instead of calling that a failure.
+  int rc = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  if (rc != 0 && errno == EINTR) {
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    while ((rc = poll(&p, 1, 10000)) < 0 && errno == EINTR) {
+    }
+    if (rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) return fd;
+    errno = rc == 1 ? err : ETIMEDOUT;
+    rc = -1;
+  }
+  if (rc != 0) {
     const int err = errno;
     close(fd);
     errno = err;
@@ -53,6 +66,7 @@ std::string exchange(const std::string& bytes, bool half_close) {
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     done += size_t(n);
   }
@@ -61,8 +75,11 @@ std::string exchange(const std::string& bytes, bool half_close) {
   char buf[8192];
   for (;;) {
     pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 5000) <= 0) break;
+    const int ready = poll(&p, 1, 5000);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
     const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     reply.append(buf, size_t(n));
   }

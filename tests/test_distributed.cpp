@@ -13,6 +13,8 @@
 #include <random>
 #include <thread>
 
+#include <sndfile.h>
+
 #include "genre/model_file.h"
 #include "test_util.h"
 
@@ -35,6 +37,24 @@ std::string make_table(const TempDir& dir) {
         << "," << n(g) << "," << n(g) << "," << n(g) << "," << labels[c] << "\n";
   }
   return dir.file("t.csv");
+}
+
+// 12 songs of 3 labels, 5 s each: 2 s chunks every 1 s make 48 chunks, 3 batches of 16.
+std::string make_audio(const TempDir& dir) {
+  const std::string root = dir.file("audio");
+  const char* labels[] = {"low", "high", "noisy"};
+  for (int l = 0; l < 3; ++l) {
+    fs::create_directories(root + "/" + labels[l]);
+    for (int s = 0; s < 4; ++s) {
+      std::vector<float> y = l == 0 ? sine(110.0 + 20 * s, 22050, 22050 * 5, 0.4)
+                             : l == 1 ? sine(2500.0 + 200 * s, 22050, 22050 * 5, 0.4)
+                                      : noise(22050 * 5, 0.2, unsigned(s + 1));
+      char name[64];
+      std::snprintf(name, sizeof name, "/%s/%s.%05d.wav", labels[l], labels[l], s);
+      write_audio(root + name, y, 22050, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    }
+  }
+  return root;
 }
 
 int sh(const std::string& cmd) {
@@ -90,6 +110,90 @@ TEST(Distributed, TwoRanksOfBatch8EqualOneProcessOfBatch16) {
   EXPECT_GT(max_weight_difference(dir.file("one/model.genre"), dir.file("eight/model.genre")), 1e-4);
 }
 
+// --accumulate 2 of batch 8 takes the steps of batch 16, on one process and on 2 ranks of batch 4.
+TEST(Distributed, AccumulatedMicroBatchesEqualOneLargerBatch) {
+  TempDir dir;
+  const std::string data = make_table(dir);
+  const std::string genre = GENRE_BIN;
+  ASSERT_EQ(sh(genre + train_args(data, dir.file("one"), 16) + " > /dev/null 2>&1"), 0);
+  ASSERT_EQ(sh(genre + train_args(data, dir.file("acc"), 8) + " --accumulate 2 > " + dir.file("acc.log") + " 2>&1"), 0)
+      << read_bytes(dir.file("acc.log"));
+  ASSERT_EQ(sh(genre + " train --nproc 2 --accumulate 2" + train_args(data, dir.file("two"), 4).substr(6) + " > " +
+               dir.file("two.log") + " 2>&1"),
+            0)
+      << read_bytes(dir.file("two.log"));
+  const double d1 = max_weight_difference(dir.file("one/model.genre"), dir.file("acc/model.genre"));
+  const double d2 = max_weight_difference(dir.file("one/model.genre"), dir.file("two/model.genre"));
+  std::printf("max |w(1 x 16) - w(1 x 8 x accumulate 2)|: %.3g; 2 ranks x 4 x accumulate 2: %.3g\n", d1, d2);
+  EXPECT_LE(d1, 1e-5);
+  EXPECT_LE(d2, 1e-5);
+  // Rank 0 reports what the all-reduce cost: one call per step (the mlp's gradients fit one bucket).
+  const std::string log = read_bytes(dir.file("two.log"));
+  EXPECT_NE(log.find("all-reduce:  2 ranks"), std::string::npos) << log;
+  EXPECT_NE(log.find("(9 steps, 1.0 calls each)"), std::string::npos) << log;
+  EXPECT_EQ(read_model_file(dir.file("acc/model.genre")).meta["training"]["accumulate"], 2);
+}
+
+// Batch norm stays per rank (DistributedDataParallel's default): each rank normalises its 8
+// examples with their own statistics, so 2 x 8 is not 1 x 16 to float rounding as it is without
+// batch norm. It stays the same training: the difference is smaller than halving the batch makes.
+TEST(Distributed, BatchNormIsPerRank) {
+  TempDir dir;
+  const std::string data = make_audio(dir);
+  const std::string genre = GENRE_BIN;
+  auto args = [&](const std::string& out, int batch) {
+    return " --data " + data + " --model tiny --out " + dir.file(out) + " --batch-size " + std::to_string(batch) +
+           " --epochs 2 --dropout 0 --lr 0.003 --split stratified:100/0/0 --cache none --threads 1 --seed 3 --chunk 2 --chunk-hop 1";
+  };
+  ASSERT_EQ(sh(genre + " train" + args("one", 16) + " > /dev/null 2>&1"), 0);
+  ASSERT_EQ(sh(genre + " train" + args("eight", 8) + " > /dev/null 2>&1"), 0);
+  ASSERT_EQ(sh(genre + " train --nproc 2" + args("two", 8) + " > " + dir.file("two.log") + " 2>&1"), 0)
+      << read_bytes(dir.file("two.log"));
+  const double per_rank = max_weight_difference(dir.file("one/model.genre"), dir.file("two/model.genre"));
+  const double halved = max_weight_difference(dir.file("one/model.genre"), dir.file("eight/model.genre"));
+  std::printf("tiny (batch norm), 6 steps: max |w(1 x 16) - w(2 x 8)| = %.3g; max |w(1 x 16) - w(1 x 8)| = %.3g\n", per_rank,
+              halved);
+  EXPECT_GT(per_rank, 1e-5);
+  EXPECT_LT(per_rank, halved);
+}
+
+// torchrun --max_restarts 1: a killed rank makes torchrun restart both, and genre takes the run up
+// from rank 0's last checkpoint by itself.
+TEST(Distributed, TorchrunRestartResumesFromTheCheckpoint) {
+  if (sh("command -v torchrun > /dev/null 2>&1") != 0) GTEST_SKIP() << "torchrun (python3-torch) is not installed";
+  TempDir dir;
+  const std::string data = make_table(dir);
+  const int port = 20000 + (::getpid() + 29) % 20000;
+  const int epochs = 60;
+  const std::string out = dir.file("restart");
+  const std::string cmd = "cd " + dir.path.string() + " && torchrun --redirects 2 --tee 2 --max_restarts 1 --nnodes 1 " +
+                          "--nproc_per_node 2 --master_port " + std::to_string(port) + " --no_python " + GENRE_BIN +
+                          train_args(data, out, 8, epochs) + " > " + dir.file("tr.log") + " 2>&1";
+  int killed = -1;
+  std::thread killer([&] {
+    // Once rank 0 has checkpointed an epoch, SIGKILL the genre process that is rank 1.
+    for (int i = 0; i < 1200 && !fs::exists(out + "/checkpoint.pt"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    for (const auto& e : fs::directory_iterator("/proc")) {
+      const std::string pid = e.path().filename();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::string cmdline = read_bytes("/proc/" + pid + "/cmdline"), environ = read_bytes("/proc/" + pid + "/environ");
+      std::replace(environ.begin(), environ.end(), '\0', '\n');
+      if (cmdline.rfind(GENRE_BIN, 0) == 0 && cmdline.find(out) != std::string::npos && ("\n" + environ).find("\nRANK=1\n") != std::string::npos) {
+        killed = ::kill(std::stoi(pid), SIGKILL);
+        break;
+      }
+    }
+  });
+  const int status = sh(cmd);
+  killer.join();
+  const std::string log = read_bytes(dir.file("tr.log"));
+  ASSERT_EQ(killed, 0) << "no rank 1 to kill: " << log;
+  ASSERT_EQ(status, 0) << log;
+  EXPECT_NE(log.find("resuming after epoch"), std::string::npos) << log;
+  const std::string csv = read_bytes(out + "/log.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), epochs + 1) << csv;
+}
+
 // The standard environment contract, set by hand; a rank that dies makes the other fail within the
 // timeout with a message saying so, and --resume finishes the run.
 TEST(Distributed, ALostRankIsAClearErrorWithinTheTimeout) {
@@ -116,16 +220,25 @@ TEST(Distributed, ALostRankIsAClearErrorWithinTheTimeout) {
   const std::string log = read_bytes(dir.file("r0.log"));
   EXPECT_NE(log.find("distributed: rank 0 of 2"), std::string::npos) << log;
   EXPECT_LT(seconds, 60.0);
-  // One process takes the run over from the last completed epoch, and trains two more.
+  // Two ranks take the run over from the last completed epoch and train two more. Rank 1's output
+  // folder is empty (another node's disk): rank 0 sends it the checkpoint.
   const std::string csv = read_bytes(dir.file("run/log.csv"));
   const int done = int(std::count(csv.begin(), csv.end(), '\n')) - 1;
   ASSERT_GE(done, 1);
   ASSERT_LT(done, 3000) << "rank 0 finished before rank 1 was killed";
-  ASSERT_EQ(sh(std::string(GENRE_BIN) + train_args(data, dir.file("run"), 8, done + 2) + " --resume > " + dir.file("resume.log") + " 2>&1"),
-            0)
-      << read_bytes(dir.file("resume.log"));
+  const std::string env2 = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(20000 + (::getpid() + 3) % 20000);
+  const std::string resume = train_args(data, dir.file("run"), 8, done + 2) + " --resume";
+  std::thread other([&] {
+    sh(env2 + " RANK=1 " + GENRE_BIN + train_args(data, dir.file("elsewhere"), 8, done + 2) + " --resume > " + dir.file("resume1.log") + " 2>&1");
+  });
+  const int resumed = sh(env2 + " RANK=0 " + GENRE_BIN + resume + " > " + dir.file("resume.log") + " 2>&1");
+  other.join();
+  ASSERT_EQ(resumed, 0) << read_bytes(dir.file("resume.log")) << read_bytes(dir.file("resume1.log"));
   EXPECT_NE(read_bytes(dir.file("resume.log")).find("resuming after epoch " + std::to_string(done)), std::string::npos)
       << read_bytes(dir.file("resume.log"));
+  EXPECT_FALSE(fs::exists(dir.file("elsewhere/checkpoint.pt")));
+  const std::string after = read_bytes(dir.file("run/log.csv"));
+  EXPECT_EQ(std::count(after.begin(), after.end(), '\n'), done + 3) << after;
 }
 
 // torchrun as Debian ships it (torch 1.13 on Python 3.11 needs --redirects and --tee set).

@@ -36,6 +36,10 @@ struct TrainOptions {
   std::string cache_dir;             // empty: FeatureCache::default_dir(); "none": no cache
   size_t jobs = 0;                   // feature extraction threads; 0: all cores
   bool resume = false;               // continue from out/checkpoint.pt
+  // Resume when rank 0 finds a checkpoint, start afresh when it does not: what a torchrun restart
+  // (--max_restarts) asks of the relaunched ranks.
+  bool resume_if_present = false;
+  int accumulate = 1;                // micro-batches whose gradients make one optimizer step
   // Transfer learning: a pretrained NAME or model file (comma list: embeddings concatenated). The
   // model (logreg, mlp) is then a head trained on the backbone's frozen, cached embeddings, and
   // model.genre holds backbone and head. The front end is the backbone's (genre/pretrained.h).
@@ -83,6 +87,15 @@ struct GradientSync {
   virtual void broadcast(std::vector<torch::Tensor>& /*tensors*/) {}
   // Sums per-rank numbers over the ranks (in place).
   virtual void sum(std::vector<double>& /*values*/) {}
+  // Rank 0's bytes on every rank (a checkpoint that only rank 0's folder holds).
+  virtual void broadcast_bytes(std::string& /*bytes*/) {}
+  // What the gradient all-reduce has cost so far (for the log and bench/distributed.sh).
+  struct Stats {
+    size_t steps = 0, calls = 0;   // synchronize() calls, and all-reduce calls (buckets) in them
+    int64_t bytes = 0;             // gradient bytes all-reduced, summed over steps
+    double seconds = 0;            // wall time in synchronize(), copies included
+  };
+  virtual Stats stats() const { return {}; }
 };
 
 TrainResult train(const TrainOptions& options, TrainObserver* observer = nullptr, GradientSync* sync = nullptr);

@@ -1,13 +1,6 @@
 // genre train / genre augment-preview.
 #include <CLI/CLI.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,12 +12,11 @@
 #include "commands.h"
 #include "genre/augment.h"
 #include "genre/distributed.h"
+#include "genre/launch.h"
 #include "genre/torch_model.h"
 #include "genre/plot.h"
 #include "genre/train.h"
 #include "progress.h"
-
-extern char** environ;
 
 namespace genre::cli {
 namespace {
@@ -80,71 +72,6 @@ void add_frontend_options(CLI::App* cmd, FrontEndParams& p) {
   cmd->add_option("--sr", p.sample_rate, "Sample rate the audio is resampled to")->capture_default_str();
 }
 
-// genre train --nproc N: starts N local ranks of this same command line (without --nproc), with
-// the environment torchrun would give them, waits for all, and stops the others if one fails.
-int spawn_local_ranks(int n) {
-  std::ifstream f("/proc/self/cmdline", std::ios::binary);
-  std::vector<std::string> args;
-  for (std::string a; std::getline(f, a, '\0');) args.push_back(a);
-  std::vector<std::string> kept;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--nproc") { ++i; continue; }
-    if (args[i].rfind("--nproc=", 0) == 0) continue;
-    kept.push_back(args[i]);
-  }
-  // A free port for the rendezvous: the kernel picks one, rank 0's store then listens on it.
-  int port = 0;
-  {
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-      port = ntohs(a.sin_port);
-    ::close(s);
-  }
-  if (port == 0) throw std::runtime_error("train --nproc: no free port on 127.0.0.1");
-  std::vector<pid_t> pids;
-  for (int r = 0; r < n; ++r) {
-    std::vector<std::string> env_s;
-    auto is_rank_variable = [](const std::string& v) {
-      for (const char* k : {"RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "MASTER_ADDR=", "MASTER_PORT=", "LOCAL_WORLD_SIZE="})
-        if (v.rfind(k, 0) == 0) return true;
-      return false;
-    };
-    for (char** e = environ; *e; ++e)
-      if (!is_rank_variable(*e)) env_s.push_back(*e);
-    for (auto kv : {std::make_pair("RANK", r), std::make_pair("LOCAL_RANK", r), std::make_pair("WORLD_SIZE", n),
-                    std::make_pair("LOCAL_WORLD_SIZE", n), std::make_pair("MASTER_PORT", port)})
-      env_s.push_back(std::string(kv.first) + "=" + std::to_string(kv.second));
-    env_s.push_back("MASTER_ADDR=127.0.0.1");
-    std::vector<char*> argv, envp;
-    for (auto& a : kept) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    pid_t pid = 0;
-    if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), envp.data()) != 0)
-      throw std::runtime_error("train --nproc: cannot start rank " + std::to_string(r));
-    pids.push_back(pid);
-  }
-  int status = 0;
-  for (size_t left = pids.size(); left > 0; --left) {
-    int st = 0;
-    const pid_t done = ::wait(&st);
-    const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    if (code != 0 && status == 0) {
-      status = code;
-      for (pid_t p : pids)
-        if (p != done) ::kill(p, SIGTERM);  // the survivors would only wait for their timeout
-      std::fprintf(stderr, "genre: train --nproc: rank %zu failed (status %d); stopping the others\n",
-                   size_t(std::find(pids.begin(), pids.end(), done) - pids.begin()), code);
-    }
-  }
-  return status;
-}
-
 void run_train(TrainOptions o, int nproc, double dist_timeout) {
   const DistributedEnv env = distributed_env();
   if (nproc > 1 && env.world_size == 1) {
@@ -153,6 +80,8 @@ void run_train(TrainOptions o, int nproc, double dist_timeout) {
   }
   // Progress and log lines come from rank 0; the other ranks speak only to fail.
   const auto sync = join_process_group(env, std::chrono::milliseconds(int64_t(dist_timeout * 1000)));
+  // A rank relaunched by torchrun (--max_restarts) takes the run up from the last checkpoint.
+  if (env.restart_count > 0) o.resume_if_present = true;
   CliObserver obs;
   TrainObserver quiet;
   TrainResult r = train(o, env.rank == 0 ? static_cast<TrainObserver*>(&obs) : &quiet, sync.get());
@@ -167,6 +96,13 @@ void run_train(TrainOptions o, int nproc, double dist_timeout) {
   // With --resume, the run's time covers only the epochs it trained; the mean is over all of them.
   std::printf("time:        %.1f s this run, %.1f s per epoch, %zu epochs, best epoch %d\n", r.seconds,
               r.seconds_per_epoch, r.history.size(), r.best_epoch);
+  if (sync) {
+    const GradientSync::Stats st = sync->stats();
+    if (st.steps > 0)
+      std::printf("all-reduce:  %d ranks, %.2f ms and %.2f MB of gradients per step (%zu steps, %.1f calls each)\n",
+                  env.world_size, 1e3 * st.seconds / double(st.steps), double(st.bytes) / double(st.steps) / 1e6, st.steps,
+                  double(st.calls) / double(st.steps));
+  }
   if (r.valid_clip.n > 0)
     std::printf("validation:  clip accuracy %.3f, top-2 %.3f, macro AUROC %.3f; chunk accuracy %.3f\n", r.valid_clip.accuracy,
                 r.valid_clip.top2_accuracy, r.valid_clip.macro_auroc, r.valid_chunk.accuracy);
@@ -255,7 +191,10 @@ void register_train(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Torch threads (0: all cores)")->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "Feature extraction threads (0: all cores)")->capture_default_str();
   cmd->add_option("--cache", o->cache_dir, "Feature cache folder ('none' to disable; default ~/.cache/genre)");
-  cmd->add_flag("--resume", o->resume, "Continue from OUT/checkpoint.pt");
+  cmd->add_flag("--resume", o->resume, "Continue from OUT/checkpoint.pt (rank 0's, sent to the other ranks)");
+  cmd->add_option("--accumulate", o->accumulate,
+                  "Micro-batches of --batch-size whose gradients make one optimizer step (a K times larger batch)")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--backbone", o->backbone,
                   "Pretrained backbone: a tagger NAME (msd-fcn, msd-crnn, jamendo-musicnn, ...; $GENRE_WEIGHTS_DIR) or model "
                   "file; a comma list concatenates their embeddings. The model is then a head (logreg, mlp) on the "

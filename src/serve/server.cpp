@@ -189,7 +189,11 @@ int serve(const ServerOptions& o, const Predictor& predictor, const Predictor* t
     res.set_content(detail::kIndexHtml, "text/html; charset=utf-8");
   });
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"status", "ok"}}); });
-  svr.Get("/api/model", [&](const httplib::Request&, httplib::Response& res) { send_json(res, 200, predictor.describe()); });
+  svr.Get("/api/model", [&](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json j = predictor.describe();
+    j["tagger"] = tagger ? tagger->describe() : nlohmann::json(nullptr);  // POST /api/tag when not null
+    send_json(res, 200, j);
+  });
 
   // One handler for /api/classify (the genre model) and /api/tag (the tagger): the same upload
   // rules, limits and errors. The body is read here, as it arrives, never past the limit.
@@ -372,13 +376,30 @@ int serve(const ServerOptions& o, const Predictor& predictor, const Predictor* t
   }
   std::fprintf(stderr, "genre serve: listening on http://%s:%d/ (model %s, %zu classifications at once, up to %zu connections)\n",
                o.host.c_str(), port, predictor.model().path.c_str(), inflight, connections);
+  // httplib 0.11 retries accept() on EINTR, EAGAIN and EMFILE, but on any other error (ENFILE,
+  // ENOBUFS, ENOMEM, an error pending on the new connection) it closes its listening socket and
+  // returns: the process would live on without listening. Listen again on the same port instead.
   if (o.on_listening) o.on_listening();
-  svr.listen_after_bind();
+  int status = 0;
+  for (int relisten = 0;; ++relisten) {
+    svr.listen_after_bind();
+    if (stopping) break;
+    std::fprintf(stderr, "genre serve: the listening socket failed (accept error); listening again on port %d\n", port);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 10 << std::min(relisten, 6))));
+    if (stopping) break;
+    listen_fd = -1;
+    if (!svr.bind_to_port(o.host.c_str(), port)) {
+      std::fprintf(stderr, "genre: error: cannot listen on %s:%d again\n", o.host.c_str(), port);
+      status = 1;
+      break;
+    }
+    if (listen_fd >= 0) ::listen(listen_fd, 1024);
+  }
   // Wake the signal thread if the server stopped for another reason.
   pthread_kill(stopper.native_handle(), SIGTERM);
   stopper.join();
   std::fprintf(stderr, "genre serve: stopped\n");
-  return 0;
+  return status;
 }
 
 }  // namespace genre

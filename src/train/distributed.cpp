@@ -6,6 +6,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -55,6 +56,8 @@ class GlooSync : public GradientSync {
 
   void synchronize(std::vector<torch::Tensor>& grads) override {
     torch::NoGradGuard no_grad;
+    const auto t0 = std::chrono::steady_clock::now();
+    ++stats_.steps;
     size_t first = 0;
     while (first < grads.size()) {
       size_t last = first;
@@ -65,6 +68,8 @@ class GlooSync : public GradientSync {
       for (size_t i = first; i < last; ++i) flat.push_back(grads[i].reshape(-1));
       std::vector<torch::Tensor> bucket = {torch::cat(flat)};
       wait(pg_->allreduce(bucket), "all-reduce of the gradients");
+      ++stats_.calls;
+      stats_.bytes += bytes;
       bucket[0].div_(world_);
       int64_t offset = 0;
       for (size_t i = first; i < last; ++i) {
@@ -74,6 +79,19 @@ class GlooSync : public GradientSync {
       }
       first = last;
     }
+    stats_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  Stats stats() const override { return stats_; }
+
+  void broadcast_bytes(std::string& bytes) override {
+    std::vector<torch::Tensor> size = {torch::tensor({int64_t(bytes.size())}, torch::kInt64)};
+    wait(pg_->broadcast(size, c10d::BroadcastOptions{0, 0}), "broadcast from rank 0");
+    const int64_t n = size[0].item<int64_t>();
+    if (rank_ != 0) bytes.assign(size_t(n), '\0');
+    if (n == 0) return;
+    std::vector<torch::Tensor> data = {torch::from_blob(bytes.data(), {n}, torch::kUInt8)};
+    wait(pg_->broadcast(data, c10d::BroadcastOptions{0, 0}), "broadcast of rank 0's checkpoint");
   }
 
   void broadcast(std::vector<torch::Tensor>& tensors) override {
@@ -104,6 +122,7 @@ class GlooSync : public GradientSync {
   }
 
   int rank_, world_;
+  Stats stats_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
 };
 

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -117,6 +118,13 @@ nlohmann::json history_json(const std::vector<EpochStats>& history) {
   return j;
 }
 
+std::string read_file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (!f.good() && !f.eof()) throw std::runtime_error(path + ": cannot read");
+  return bytes;
+}
+
 std::vector<EpochStats> history_from_json(const nlohmann::json& j) {
   std::vector<EpochStats> out;
   for (const auto& e : j) {
@@ -155,6 +163,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   torch::manual_seed(o.seed);
   if (o.out.empty()) throw std::invalid_argument("train: an output folder is required");
   if (o.epochs < 1 || o.batch_size < 1) throw std::invalid_argument("train: epochs and batch size must be positive");
+  if (o.accumulate < 1) throw std::invalid_argument("train: --accumulate must be at least 1");
   fs::create_directories(o.out);
 
   // Data: song-level split, features (cached), in memory.
@@ -296,26 +305,33 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   const std::string checkpoint = (fs::path(o.out) / "checkpoint.pt").string();
   int start_epoch = 1, since_best = 0;
   double best_loss = std::numeric_limits<double>::infinity(), lr = o.lr;
-  if (o.resume) {
-    if (!fs::exists(checkpoint)) throw std::runtime_error(checkpoint + ": no checkpoint to resume from");
-    torch::serialize::InputArchive in;
-    in.load_from(checkpoint);
-    c10::IValue state_text;
-    in.read("state", state_text);
-    const auto state = nlohmann::json::parse(state_text.toStringRef());
-    if (state.at("model") != o.model || state.at("input") != input_name(fp.input))
-      throw std::runtime_error(checkpoint + ": was made by a different model or input");
-    net->load(in);
-    torch::serialize::InputArchive opt_in;
-    in.read("optimizer", opt_in);
-    optimizer->load(opt_in);
-    start_epoch = state.at("epoch").get<int>() + 1;
-    since_best = state.at("since_best");
-    best_loss = state.at("best_loss").is_null() ? std::numeric_limits<double>::infinity() : state.at("best_loss").get<double>();
-    lr = state.at("lr");
-    result.best_epoch = state.at("best_epoch");
-    result.history = history_from_json(state.at("history"));
-    obs.message("resuming after epoch " + std::to_string(start_epoch - 1));
+  if (o.resume || o.resume_if_present) {
+    // Rank 0 reads its checkpoint and sends it to the others, so ranks on nodes that do not share
+    // the output folder resume from the same state (an empty string: there is none).
+    std::string bytes;
+    if (writer && fs::exists(checkpoint)) bytes = read_file_bytes(checkpoint);
+    grad_sync.broadcast_bytes(bytes);
+    if (bytes.empty() && o.resume) throw std::runtime_error(checkpoint + ": no checkpoint to resume from");
+    if (!bytes.empty()) {
+      torch::serialize::InputArchive in;
+      in.load_from(bytes.data(), bytes.size());
+      c10::IValue state_text;
+      in.read("state", state_text);
+      const auto state = nlohmann::json::parse(state_text.toStringRef());
+      if (state.at("model") != o.model || state.at("input") != input_name(fp.input))
+        throw std::runtime_error(checkpoint + ": was made by a different model or input");
+      net->load(in);
+      torch::serialize::InputArchive opt_in;
+      in.read("optimizer", opt_in);
+      optimizer->load(opt_in);
+      start_epoch = state.at("epoch").get<int>() + 1;
+      since_best = state.at("since_best");
+      best_loss = state.at("best_loss").is_null() ? std::numeric_limits<double>::infinity() : state.at("best_loss").get<double>();
+      lr = state.at("lr");
+      result.best_epoch = state.at("best_epoch");
+      result.history = history_from_json(state.at("history"));
+      obs.message("resuming after epoch " + std::to_string(start_epoch - 1));
+    }
   }
   if (world > 1) {
     // Every rank starts from rank 0's parameters and buffers (also after --resume).
@@ -354,6 +370,10 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     }
     net->train();
     const size_t batches = (order.size() + size_t(o.batch_size) - 1) / size_t(o.batch_size);
+    // --accumulate K: K micro-batches make one step. Each one's mean loss is weighted by its share
+    // of the step's examples, so the summed gradient is the mean over all K x batch examples: the
+    // step of one batch K times as large (the epoch's last step takes what is left).
+    const size_t K = size_t(o.accumulate);
     double loss_sum = 0, correct = 0;
     size_t seen = 0;
     for (size_t b = 0; b < batches; ++b) {
@@ -392,13 +412,18 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
         throw std::runtime_error("training diverged at epoch " + std::to_string(epoch) + " (the loss is " +
                                  std::to_string(loss.item<double>()) + "): try a lower --lr");
       }
-      optimizer->zero_grad();
-      loss.backward();
-      std::vector<torch::Tensor> grads;
-      for (auto& param : net->parameters())
-        if (param.grad().defined()) grads.push_back(param.grad());
-      grad_sync.synchronize(grads);
-      optimizer->step();
+      const size_t step_first = b / K * K, step_end = std::min(batches, step_first + K);
+      const size_t step_examples = std::min(order.size(), step_end * size_t(o.batch_size)) - step_first * size_t(o.batch_size);
+      if (b == step_first) optimizer->zero_grad();
+      if (step_examples == n) loss.backward();
+      else (loss * (double(n) / double(step_examples))).backward();
+      if (b + 1 == step_end) {
+        std::vector<torch::Tensor> grads;
+        for (auto& param : net->parameters())
+          if (param.grad().defined()) grads.push_back(param.grad());
+        grad_sync.synchronize(grads);
+        optimizer->step();
+      }
       loss_sum += loss.item<double>() * double(n);
       correct += logits.argmax(1).eq(y).sum().item<double>();
       seen += n;
@@ -448,6 +473,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       m["training"] = {{"model", o.model},         {"optimizer", o.optimizer},   {"lr", o.lr},
                        {"weight_decay", o.weight_decay}, {"schedule", o.schedule}, {"batch_size", o.batch_size},
                        {"epochs", o.epochs},       {"best_epoch", epoch},        {"patience", o.patience},
+                       {"accumulate", o.accumulate},
                        {"augment", o.augment},     {"balanced", o.balanced},     {"seed", o.seed},
                        {"threads", threads},       {"dropout", o.dropout},       {"train_clips", result.train_clips},
                        {"train_chunks", result.train_chunks}, {"seconds", since(t_start)},

@@ -56,6 +56,9 @@ test("upload a clip and see its genre", { timeout: 120000 }, async () => {
     assert.equal(await page.locator(".bar").count(), 3);
     assert.ok((await page.locator("#spectrogram").getAttribute("src")).startsWith("data:image/png;base64,"));
     assert.ok(await page.locator("#timeline div").count() >= 1);
+    // The bundled tagger's tags for the same file, in their own card.
+    await page.locator("#tags span").first().waitFor({ state: "visible", timeout: 60000 });
+    assert.equal(await page.locator("#tags span").count(), 8);
     assert.deepEqual(external, [], "the page must not load anything from elsewhere");
     const dir = process.env.GENRE_ARTIFACTS || ".";
     mkdirSync(dir, { recursive: true });
