@@ -10,45 +10,49 @@ cd "$(dirname "$0")/.."
 G=${GENRE_BIN:-build/genre}
 DATA=${GENRE_GTZAN_DIR:-../shared/data/gtzan}/audio
 OUT=${1:-/tmp/genre-bench-distributed}
-EPOCHS=${2:-2}
+EPOCHS=${2:-3}
 mkdir -p "$OUT"
-common=(--data "$DATA" --split stratified:100/0/0 --epochs "$EPOCHS" --chunk-hop 4 --lr 1e-3 --seed 1 --cache "$OUT/cache")
+rm -f "$OUT/figures.txt"
+common=(--data "$DATA" --split stratified:100/0/0 --chunk-hop 4 --lr 1e-3 --seed 1 --cache "$OUT/cache")
 
-# The last epoch's seconds (the first also pays for first-touch allocations).
-last_epoch() { sed -n 's/^epoch *[0-9]* .* \([0-9.]*\) s$/\1/p' "$1" | tail -1; }
+# The median epoch's seconds, the first epoch left out (it also pays for first-touch allocations).
+last_epoch() { sed -n 's/^epoch *[0-9]* .* \([0-9.]*\) s$/\1/p' "$1" | tail -n +2 | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "| model | 1 process x 2 threads, batch 32: s/epoch | 2 ranks x 1 thread, batch 16 each: s/epoch | ratio | all-reduce per step | gradient bytes per step | steps per epoch |"
-echo "|---|---|---|---|---|---|---|"
+echo "| model | 1 process x 2 threads, batch 32: s/epoch | 2 ranks x 1 thread, batch 16 each: s/epoch | speed-up | all-reduce per step, wait for the slower rank included | fastest step's all-reduce | gradient bytes per step | steps per epoch |"
+echo "|---|---|---|---|---|---|---|---|"
 for model in cnn3 densenet-small; do
   # Fill the feature cache first, so that neither timed run computes features.
   $G train "${common[@]}" --model "$model" --epochs 1 --batch-size 32 --threads 2 --out "$OUT/$model-warm" > "$OUT/$model-warm.log" 2>&1
-  $G train "${common[@]}" --model "$model" --batch-size 32 --threads 2 --out "$OUT/$model-one" > "$OUT/$model-one.log" 2>&1
-  $G train "${common[@]}" --model "$model" --batch-size 16 --threads 1 --nproc 2 --out "$OUT/$model-two" > "$OUT/$model-two.log" 2>&1
+  $G train "${common[@]}" --model "$model" --epochs "$EPOCHS" --batch-size 32 --threads 2 --out "$OUT/$model-one" > "$OUT/$model-one.log" 2>&1
+  $G train "${common[@]}" --model "$model" --epochs "$EPOCHS" --batch-size 16 --threads 1 --nproc 2 --out "$OUT/$model-two" > "$OUT/$model-two.log" 2>&1
   one=$(last_epoch "$OUT/$model-one.log")
   two=$(last_epoch "$OUT/$model-two.log")
   line=$(grep '^all-reduce:' "$OUT/$model-two.log")
-  ms=$(sed -n 's/.*, \([0-9.]*\) ms and.*/\1/p' <<< "$line")
-  mb=$(sed -n 's/.* and \([0-9.]*\) MB of gradients.*/\1/p' <<< "$line")
-  steps=$(sed -n 's/.*(\([0-9]*\) steps,.*/\1/p' <<< "$line")
+  mean=$(sed -n 's/.*calls; \([0-9.]*\) ms per step.*/\1/p' <<< "$line")
+  ms=$(sed -n 's/.*, \([0-9.]*\) ms in the fastest step.*/\1/p' <<< "$line")
+  mb=$(sed -n 's/.*ranks, \([0-9.]*\) MB of gradients.*/\1/p' <<< "$line")
+  steps=$(sed -n 's/.*(\([0-9]*\) steps).*/\1/p' <<< "$line")
   steps=$((steps / EPOCHS))
-  echo "| $model | $one | $two | $(awk -v a="$one" -v b="$two" 'BEGIN{printf "%.2fx", a/b}') | $ms ms | $mb MB | $steps |"
-  echo "$model $one $two $ms $mb $steps" >> "$OUT/figures.txt"
+  echo "| $model | $one | $two | $(awk -v a="$one" -v b="$two" 'BEGIN{printf "%.2fx", a/b}') | $mean ms | $ms ms | $mb MB | $steps |"
+  echo "$model $one $two $mean $ms $mb $steps" >> "$OUT/figures.txt"
 done
 
-# The scaling model: N machines, each computing its share of a step (the 2-rank step time less
-# its all-reduce, as if it had the machine to itself) and then a ring all-reduce of the gradient
-# bytes: 2 (N - 1) / N x bytes at 10 Gbit/s, plus 2 (N - 1) latency hops of 50 us per bucket call.
+# The scaling model. Compute per example: the 2-rank step time less its fastest all-reduce, over
+# 16 examples (one core's work). Network: a ring all-reduce moves 2 (N - 1) / N x the gradient
+# bytes at 10 Gbit/s and takes 2 (N - 1) latency hops of 50 us. Two ways to add machines: each
+# keeps 16 examples (global batch 16 N, fewer steps per epoch), or the global batch stays 32
+# (32 / N examples each, as many steps). --accumulate K multiplies the examples per all-reduce by K.
 echo
-echo "Scaling model (per step; compute from the 2-rank run, network 10 Gbit/s, 50 us a hop):"
-while read -r model one two ms mb steps; do
+echo "Scaling model (compute from the 2-rank run; ring all-reduce at 10 Gbit/s, 50 us a hop):"
+while read -r model one two mean ms mb steps; do
   awk -v m="$model" -v two="$two" -v ms="$ms" -v mb="$mb" -v steps="$steps" 'BEGIN {
-    step = two / steps;                   # seconds per step with 2 local ranks
-    compute = step - ms / 1000;           # of which computation
-    printf "%s: compute %.1f ms per step, %.2f MB of gradients\n", m, 1000 * compute, mb;
-    for (n = 2; n <= 64; n *= 2) {
+    per_example = (two / steps - ms / 1000) / 16;
+    printf "%s: %.1f ms of compute per example on one core, %.2f MB of gradients per all-reduce\n", m, 1000 * per_example, mb;
+    printf "  | N | all-reduce | efficiency, 16 examples per rank | efficiency, global batch 32 |\n  |---|---|---|---|\n";
+    for (n = 2; n <= 32; n *= 2) {
       comm = 2 * (n - 1) / n * mb * 1e6 / 1.25e9 + 2 * (n - 1) * 50e-6;
-      printf "  N = %2d: all-reduce %.2f ms, efficiency %.0f%%\n", n, 1000 * comm, 100 * compute / (compute + comm);
+      weak = 16 * per_example; strong = 32 / n * per_example;
+      printf "  | %d | %.2f ms | %.0f%% | %.0f%% |\n", n, 1000 * comm, 100 * weak / (weak + comm), 100 * strong / (strong + comm);
     }
   }'
 done < "$OUT/figures.txt"
-rm -f "$OUT/figures.txt"

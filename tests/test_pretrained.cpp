@@ -206,3 +206,54 @@ TEST(Pretrained, TagAndEmbedCommands) {
   EXPECT_EQ(bytes.size(), 128u + 64 * 4);
   EXPECT_EQ(genre::test::read_bytes((tmp.path / "emb.names.txt").string()), clip + "\n");
 }
+
+// genre train --backbone FILE --finetune: a head on the frozen embeddings first (linear-probe/),
+// then backbone and head end to end. The backbone's weights move, its batch-norm statistics stay,
+// and predict runs the result.
+TEST(Pretrained, FinetuneTrainsTheBackboneEndToEnd) {
+  genre::test::TempDir tmp;
+  const char* labels[] = {"low", "high", "noisy"};
+  for (int l = 0; l < 3; ++l) {
+    fs::create_directories(tmp.path / "data" / labels[l]);
+    for (int s = 0; s < 2; ++s) {
+      const auto y = l == 0 ? genre::test::sine(110.0 + 30 * s, 22050, 22050 * 3, 0.4)
+                     : l == 1 ? genre::test::sine(3000.0 + 300 * s, 22050, 22050 * 3, 0.4)
+                              : genre::test::noise(22050 * 3, 0.2, unsigned(s + 1));
+      genre::test::write_audio((tmp.path / "data" / labels[l] / (std::string(labels[l]) + ".0000" + std::to_string(s) + ".wav")).string(),
+                               y, 22050, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    }
+  }
+  const std::string tagger = std::string(GENRE_SOURCE_DIR) + "/models/genre-tagger.genre";
+  const std::string out = (tmp.path / "ft").string();
+  const CmdResult r = run_genre("train --data " + (tmp.path / "data").string() + " --backbone " + tagger +
+                                " --finetune --model logreg --out " + out + " --split stratified:100/0/0 --epochs 3 --lr 0.01" +
+                                " --finetune-epochs 1 --finetune-batch-size 3 --finetune-lr 1e-3 --cache none --threads 2 --seed 1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("stage 2 of 2"), std::string::npos) << r.out;
+  const TensorFile probe = read_model_file(out + "/linear-probe/model.genre");
+  const TensorFile tuned = read_model_file(out + "/model.genre");
+  EXPECT_EQ(tuned.meta["backbone"]["frozen"], false);
+  EXPECT_EQ(probe.meta["backbone"]["frozen"], true);
+  // The same tensors; the backbone's weights moved, its batch-norm statistics did not.
+  double moved = 0, stats_moved = 0;
+  size_t weights = 0, stats = 0;
+  for (const auto& [name, a] : probe.tensors) {
+    ASSERT_TRUE(tuned.tensors.count(name)) << name;
+    if (name.rfind("backbones.", 0) != 0 || a.dtype != "F32") continue;
+    const StoredTensor& b = tuned.tensors.at(name);
+    const auto* x = reinterpret_cast<const float*>(a.bytes.data());
+    const auto* y = reinterpret_cast<const float*>(b.bytes.data());
+    double d = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) d = std::max(d, double(std::abs(x[i] - y[i])));
+    const bool statistic = name.find("running_") != std::string::npos;
+    (statistic ? stats_moved : moved) = std::max(statistic ? stats_moved : moved, d);
+    ++(statistic ? stats : weights);
+  }
+  EXPECT_GT(weights, 10u);
+  EXPECT_GT(stats, 4u);
+  EXPECT_GT(moved, 1e-6);
+  EXPECT_EQ(stats_moved, 0.0);
+  const CmdResult p = run_genre("predict --model " + out + "/model.genre " + (tmp.path / "data" / "low").string());
+  ASSERT_EQ(p.status, 0) << p.out;
+  EXPECT_NE(p.out.find("low.00000.wav"), std::string::npos) << p.out;
+}

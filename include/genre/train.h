@@ -45,6 +45,14 @@ struct TrainOptions {
   // model.genre holds backbone and head. The front end is the backbone's (genre/pretrained.h).
   std::string backbone;
   double backbone_hop = 14.5;        // seconds between the backbone's 29 s windows
+  // --finetune: after the head is trained on the frozen embeddings (stage 1, in OUT/linear-probe),
+  // backbones and head train end to end on the log-mel windows for finetune_epochs (stage 2, in
+  // OUT), the head at finetune_lr and the backbones at finetune_lr x backbone_lr_scale. The
+  // backbones' batch norm keeps its pretrained statistics (evaluation mode) while they train.
+  bool finetune = false;
+  int finetune_epochs = 5, finetune_batch_size = 8;
+  double finetune_lr = 1e-4, backbone_lr_scale = 0.1;
+  std::string finetune_from;         // stage 2 itself: the transfer model file to train end to end
 };
 
 struct EpochStats {
@@ -93,7 +101,8 @@ struct GradientSync {
   struct Stats {
     size_t steps = 0, calls = 0;   // synchronize() calls, and all-reduce calls (buckets) in them
     int64_t bytes = 0;             // gradient bytes all-reduced, summed over steps
-    double seconds = 0;            // wall time in synchronize(), copies included
+    double seconds = 0;            // wall time in synchronize(), copies and waiting for the slowest rank included
+    double min_seconds = 0;        // the fastest step's: about the all-reduce alone, with no rank to wait for
   };
   virtual Stats stats() const { return {}; }
 };

@@ -26,7 +26,7 @@ class CliObserver : public TrainObserver {
  public:
   void message(const std::string& m) override { bar_ ? bar_->message(m) : void(std::fprintf(stderr, "%s\n", m.c_str())); }
   void loading(size_t done, size_t total, const std::string& part) override {
-    if (part != part_) {
+    if (part != part_ || !bar_) {
       part_ = part;
       bar_ = std::make_unique<Progress>(total, part + " files");
     }
@@ -99,9 +99,10 @@ void run_train(TrainOptions o, int nproc, double dist_timeout) {
   if (sync) {
     const GradientSync::Stats st = sync->stats();
     if (st.steps > 0)
-      std::printf("all-reduce:  %d ranks, %.2f ms and %.2f MB of gradients per step (%zu steps, %.1f calls each)\n",
-                  env.world_size, 1e3 * st.seconds / double(st.steps), double(st.bytes) / double(st.steps) / 1e6, st.steps,
-                  double(st.calls) / double(st.steps));
+      std::printf("all-reduce:  %d ranks, %.2f MB of gradients per step in %.1f calls; %.2f ms per step with the wait for "
+                  "the slowest rank (%zu steps), %.2f ms in the fastest step\n",
+                  env.world_size, double(st.bytes) / double(st.steps) / 1e6, double(st.calls) / double(st.steps),
+                  1e3 * st.seconds / double(st.steps), st.steps, 1e3 * st.min_seconds);
   }
   if (r.valid_clip.n > 0)
     std::printf("validation:  clip accuracy %.3f, top-2 %.3f, macro AUROC %.3f; chunk accuracy %.3f\n", r.valid_clip.accuracy,
@@ -199,7 +200,16 @@ void register_train(CLI::App& app) {
                   "Pretrained backbone: a tagger NAME (msd-fcn, msd-crnn, jamendo-musicnn, ...; $GENRE_WEIGHTS_DIR) or model "
                   "file; a comma list concatenates their embeddings. The model is then a head (logreg, mlp) on the "
                   "frozen backbone's cached embeddings");
-  cmd->add_flag("--freeze", "With --backbone: keep the backbone frozen (the default; fine-tuning is not implemented)");
+  auto* freeze = cmd->add_flag("--freeze", "With --backbone: keep the backbones frozen, train the head alone (the default)");
+  cmd->add_flag("--finetune", o->finetune,
+                "With --backbone: train the head on frozen embeddings (OUT/linear-probe), then backbones and head end to end")
+      ->excludes(freeze);
+  cmd->add_option("--finetune-epochs", o->finetune_epochs, "With --finetune: epochs end to end")->check(CLI::Range(1, 10000))->capture_default_str();
+  cmd->add_option("--finetune-lr", o->finetune_lr, "With --finetune: the head's learning rate end to end")->capture_default_str();
+  cmd->add_option("--backbone-lr-scale", o->backbone_lr_scale, "With --finetune: the backbones' learning rate as a fraction of --finetune-lr")
+      ->check(CLI::Range(0.0, 10.0))->capture_default_str();
+  cmd->add_option("--finetune-batch-size", o->finetune_batch_size, "With --finetune: 29 s windows per batch end to end")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--backbone-hop", o->backbone_hop, "With --backbone: seconds between its 29 s windows")->capture_default_str();
   add_frontend_options(cmd, o->frontend);
   auto nproc = std::make_shared<int>(1);

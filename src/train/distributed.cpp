@@ -6,6 +6,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
@@ -79,7 +80,9 @@ class GlooSync : public GradientSync {
       }
       first = last;
     }
-    stats_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    stats_.seconds += took;
+    stats_.min_seconds = stats_.steps == 1 ? took : std::min(stats_.min_seconds, took);
   }
 
   Stats stats() const override { return stats_; }

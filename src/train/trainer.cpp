@@ -37,19 +37,23 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params) {
+// One parameter group per entry of `groups` (their learning rates are set by set_lr).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<std::vector<torch::Tensor>> groups) {
+  std::vector<torch::optim::OptimizerParamGroup> g;
+  for (auto& params : groups) g.emplace_back(params);
   if (o.optimizer == "adam")
-    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+    return std::make_unique<torch::optim::Adam>(g, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
   if (o.optimizer == "rmsprop")
-    return std::make_unique<torch::optim::RMSprop>(params, torch::optim::RMSpropOptions(o.lr).weight_decay(o.weight_decay));
+    return std::make_unique<torch::optim::RMSprop>(g, torch::optim::RMSpropOptions(o.lr).weight_decay(o.weight_decay));
   if (o.optimizer == "sgd")
-    return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+    return std::make_unique<torch::optim::SGD>(g, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
   throw std::invalid_argument("unknown optimizer '" + o.optimizer + "' (adam, rmsprop, sgd)");
 }
 
-void set_lr(torch::optim::Optimizer& opt, double lr) {
-  for (auto& g : opt.param_groups()) g.options().set_lr(lr);
+// Every parameter group's learning rate: lr x the group's scale (1 when not given).
+void set_lr(torch::optim::Optimizer& opt, double lr, const std::vector<double>& scales = {}) {
+  auto& groups = opt.param_groups();
+  for (size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(lr * (i < scales.size() ? scales[i] : 1.0));
 }
 
 // Per-channel mean and standard deviation of the training examples (in double).
@@ -147,6 +151,32 @@ std::vector<EpochStats> history_from_json(const nlohmann::json& j) {
 }  // namespace
 
 TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* sync) {
+  if (o.finetune && o.backbone.empty()) throw std::invalid_argument("train: --finetune needs --backbone");
+  if (!o.backbone.empty() && o.finetune) {
+    // Stage 1, a linear probe: the head on the frozen, cached embeddings (skipped when resuming a
+    // stage 2 that has begun). Stage 2: everything end to end, from the probe's model.
+    const std::string probe_dir = (fs::path(o.out) / "linear-probe").string();
+    const bool stage2_started = o.resume && fs::exists(fs::path(o.out) / "checkpoint.pt");
+    if (!stage2_started) {
+      TrainOptions probe = o;
+      probe.finetune = false;
+      probe.out = probe_dir;
+      probe.resume = false;
+      probe.resume_if_present = o.resume || o.resume_if_present;
+      if (observer) observer->message("stage 1 of 2: the head on frozen embeddings (" + probe_dir + ")");
+      train(probe, observer, sync);
+    }
+    TrainOptions ft = o;
+    ft.backbone.clear();
+    ft.finetune = false;
+    ft.finetune_from = (fs::path(probe_dir) / "model.genre").string();
+    ft.epochs = o.finetune_epochs;
+    ft.lr = o.finetune_lr;
+    ft.batch_size = o.finetune_batch_size;
+    if (observer) observer->message("stage 2 of 2: backbones and head end to end (backbones at lr x " +
+                                    std::to_string(o.backbone_lr_scale) + ")");
+    return train(ft, observer, sync);
+  }
   TrainObserver quiet;
   GradientSync single;
   TrainObserver& obs = observer ? *observer : quiet;
@@ -179,17 +209,26 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     embedder = backbone_embedder(backbone, backbone_key(o.backbone, *backbone));
     obs.message("backbone: " + o.backbone + " (" + std::to_string(backbone->embedding_size()) + "-d embedding, frozen)");
   }
-  fp.input = backbone ? InputKind::Mel : !o.input.empty() ? parse_input(o.input) : trees ? InputKind::Table : find_model(o.model).inputs.front();
+  LoadedModel tuned;  // stage 2 of --finetune: the transfer model, trained end to end
+  if (!o.finetune_from.empty()) {
+    if (!o.backbone.empty()) throw std::invalid_argument("train: finetune_from and --backbone together");
+    tuned = load_model(o.finetune_from);
+    if (tuned.config.arch != "transfer") throw std::invalid_argument(o.finetune_from + ": not a transfer model to fine-tune");
+    fp = tuned.frontend;
+    fp.chunk_hop = o.backbone_hop;
+  }
+  const bool end_to_end = bool(tuned.net);
+  fp.input = backbone || end_to_end ? InputKind::Mel : !o.input.empty() ? parse_input(o.input) : trees ? InputKind::Table : find_model(o.model).inputs.front();
   if (trees && world > 1) throw std::invalid_argument("train: xgboost trains on one process (unset WORLD_SIZE)");
   if (trees && fp.input != InputKind::Table)
     throw std::invalid_argument("train: xgboost takes feature rows: use a features .csv or --input table");
-  if (!backbone && source_kind(fp.input, o.data) == SourceKind::Table) {
+  if (!backbone && !end_to_end && source_kind(fp.input, o.data) == SourceKind::Table) {
     // A features table holds table rows whatever the model's usual input is.
     if (!o.input.empty() && fp.input != InputKind::Table)
       throw std::invalid_argument("train: " + o.data + " is a features table: its input is 'table', not '" + o.input + "'");
     fp.input = InputKind::Table;
   }
-  if (!backbone && fp.input == InputKind::Table && fp.chunk_seconds == FrontEndParams{}.chunk_seconds &&
+  if (!backbone && !end_to_end && fp.input == InputKind::Table && fp.chunk_seconds == FrontEndParams{}.chunk_seconds &&
       fp.chunk_hop == FrontEndParams{}.chunk_hop) {
     fp.chunk_seconds = 30;  // table rows describe 30 s clips: on audio, 30 s windows every 15 s
     fp.chunk_hop = 15;
@@ -285,14 +324,37 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
 
   // Model, standardisation, optimizer.
   ModelConfig cfg{o.model, train_set.shape, int64_t(ds.labels.size()), o.dropout};
-  Classifier net = create_model(cfg);
-  const auto [mean, sd] = channel_stats(train_set);
-  net->set_input_stats(torch::tensor(mean), torch::tensor(sd));
+  Classifier net;
+  std::vector<std::vector<torch::Tensor>> groups;
+  std::vector<double> lr_scales;
+  std::vector<std::shared_ptr<torch::nn::Module>> frozen_statistics;  // kept in evaluation mode
+  std::vector<float> mean(size_t(train_set.shape.c), 0.f), sd(size_t(train_set.shape.c), 1.f);
+  if (end_to_end) {
+    // The pretrained backbones take the log-mel windows as they are (no standardisation); the
+    // head standardises their embeddings with the statistics of stage 1.
+    if (tuned.labels != ds.labels) throw std::invalid_argument(o.finetune_from + ": its labels are not those of " + o.data);
+    net = tuned.net;
+    cfg = net->config();
+    auto children = net->named_children();
+    std::vector<torch::Tensor> backbone_params;
+    for (auto& b : *children["backbones"]->as<torch::nn::ModuleList>()) {
+      for (auto& p : b->parameters()) backbone_params.push_back(p);
+      frozen_statistics.push_back(b);
+    }
+    groups = {backbone_params, children["head"]->parameters()};
+    lr_scales = {o.backbone_lr_scale, 1.0};
+    for (auto& p : net->parameters()) p.set_requires_grad(true);
+  } else {
+    net = create_model(cfg);
+    std::tie(mean, sd) = channel_stats(train_set);
+    net->set_input_stats(torch::tensor(mean), torch::tensor(sd));
+    groups = {net->parameters()};
+  }
   result.parameters = count_parameters(*net);
   const auto augments = parse_augments(o.augment);
   const bool mixup = std::find(augments.begin(), augments.end(), Augment::Mixup) != augments.end();
   const AugmentContext actx{fp.input, train_set.shape, mean, sd, fp.n_mels};
-  auto optimizer = make_optimizer(o, net->parameters());
+  auto optimizer = make_optimizer(o, groups);
   torch::Tensor class_weight;
   if (o.balanced) {
     std::vector<float> w(ds.labels.size(), 0.f);
@@ -352,7 +414,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     std::mt19937_64 rng(o.seed * 1000003 + uint64_t(epoch));
     if (o.schedule == "cosine") lr = o.lr * 0.5 * (1 + std::cos(M_PI * double(epoch - 1) / double(o.epochs)));
     if (o.schedule == "step") lr = o.lr * std::pow(0.5, double((epoch - 1) / 10));
-    set_lr(*optimizer, lr);
+    set_lr(*optimizer, lr, lr_scales);
     std::vector<size_t> order(train_set.count());
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
@@ -369,6 +431,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       torch::manual_seed(o.seed * 7919 + uint64_t(epoch) + 104729 * uint64_t(rank));
     }
     net->train();
+    for (auto& m : frozen_statistics) m->eval();  // pretrained batch-norm statistics stay as they are
     const size_t batches = (order.size() + size_t(o.batch_size) - 1) / size_t(o.batch_size);
     // --accumulate K: K micro-batches make one step. Each one's mean loss is weighted by its share
     // of the step's examples, so the summed gradient is the mean over all K x batch examples: the
@@ -481,7 +544,18 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       if (has_valid)
         m["metrics"] = {{"valid", {{"clip_level", to_json(ev.clip)}, {"chunk_level", to_json(ev.chunk)}, {"loss", ev.loss}}}};
       if (world > 1) m["training"]["world_size"] = world;
-      if (writer) save_model(model_path, *net, m);
+      if (end_to_end) {
+        m["backbone"] = tuned.meta.value("backbone", nlohmann::json::object());
+        m["backbone"]["frozen"] = false;
+        m["training"]["finetune"] = {{"from", o.finetune_from}, {"backbone_lr_scale", o.backbone_lr_scale}};
+      }
+      if (writer && backbone) {
+        // The best head on its backbones: one model on the log-mel input, loadable at any time.
+        m["backbone"] = {{"spec", o.backbone}, {"archs", backbone_archs}, {"frozen", true}};
+        save_model(model_path, *make_transfer(backbone, backbone_archs, net, int64_t(ds.labels.size())), m);
+      } else if (writer) {
+        save_model(model_path, *net, m);
+      }
       result.valid_clip = ev.clip;
       result.valid_chunk = ev.chunk;
     } else {
@@ -514,14 +588,6 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       obs.message("early stop: no better validation loss for " + std::to_string(o.patience) + " epochs");
       break;
     }
-  }
-  if (backbone && writer) {
-    // model.genre holds the best head alone: put it on its backbone, as one model on the mel input.
-    LoadedModel head = load_model(model_path);
-    Classifier full = make_transfer(backbone, backbone_archs, head.net, int64_t(ds.labels.size()));
-    nlohmann::json m = head.meta;
-    m["backbone"] = {{"spec", o.backbone}, {"archs", backbone_archs}, {"frozen", true}};
-    save_model(model_path, *full, m);
   }
   result.model_path = model_path;
   result.seconds = since(t_start);
