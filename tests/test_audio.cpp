@@ -131,6 +131,26 @@ TEST(Audio, ResamplingMatchesTheToneAtTheTargetRate) {
   EXPECT_EQ(load_audio(path16, 0).sample_rate, 16000);
 }
 
+// band_limit removes what lies above its limit and keeps what lies below, in place and length.
+TEST(Audio, BandLimitKeepsTheBandAndRemovesTheRest) {
+  const size_t n = 16000 * 2;
+  const auto low = sine(1000, 16000, n, 0.4), high = sine(6000, 16000, n, 0.4);
+  std::vector<float> mix(n);
+  for (size_t i = 0; i < n; ++i) mix[i] = low[i] + high[i];
+  const auto y = band_limit(mix, 16000, 4000);
+  ASSERT_EQ(y.size(), n);
+  // What is left is the 1 kHz tone, in phase (away from the edges).
+  EXPECT_LT(max_abs_diff(y, low, 1000, n - 1000), 2e-3);
+  // Without the limit, or with one at the Nyquist frequency, nothing changes.
+  EXPECT_EQ(band_limit(mix, 16000, 0), mix);
+  EXPECT_EQ(band_limit(mix, 16000, 8000), mix);
+  // The 6 kHz tone alone is gone.
+  const auto gone = band_limit(high, 16000, 4000);
+  double energy = 0;
+  for (size_t i = 1000; i < n - 1000; ++i) energy += double(gone[i]) * gone[i];
+  EXPECT_LT(energy / double(n - 2000), 1e-6);
+}
+
 TEST(Audio, MemoryDecodingEqualsFileDecoding) {
   TempDir dir;
   auto path = write_audio(dir.file("m.flac"), noise(30000, 0.1), 32000, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);

@@ -9,10 +9,12 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
 
+#include "genre/audio.h"
 #include "genre/pretrained.h"
 #include "test_util.h"
 
@@ -257,3 +259,4 @@ TEST(Pretrained, FinetuneTrainsTheBackboneEndToEnd) {
   ASSERT_EQ(p.status, 0) << p.out;
   EXPECT_NE(p.out.find("low.00000.wav"), std::string::npos) << p.out;
 }
+

@@ -108,6 +108,26 @@ TEST(Train, SameSeedSameResultAndResumeContinuesExactly) {
   EXPECT_EQ(strip_seconds(log_a), strip_seconds(read_bytes(dir.file("c/log.csv"))));
 }
 
+// --bandlimit-copies: every training file once more, band-limited; validation is not copied.
+TEST(Train, BandLimitedCopiesDoubleTheTrainingPartOnly) {
+  TempDir dir;
+  const auto data = make_collection(dir);
+  TrainOptions o = options(data, dir.file("plain"), 1);
+  const TrainResult plain = train(o);
+  o.out = dir.file("copies");
+  o.bandlimit_copies = {4000};
+  const TrainResult copied = train(o);
+  EXPECT_EQ(copied.train_chunks, 2 * plain.train_chunks);
+  EXPECT_EQ(copied.train_clips, 2 * plain.train_clips);
+  EXPECT_EQ(copied.valid_chunks, plain.valid_chunks);
+  // The copies are not the originals: the front end's key (and so the cache entry) differs.
+  FrontEndParams a, b;
+  b.bandlimit_hz = 4000;
+  EXPECT_NE(a.key(), b.key());
+  // And the model file's front end has no band limit: prediction sees the audio as it is.
+  EXPECT_EQ(load_model(copied.model_path).frontend.bandlimit_hz, 0.0);
+}
+
 TEST(Train, BadOptionsAreErrors) {
   TempDir dir;
   const auto data = make_collection(dir);

@@ -107,6 +107,12 @@ struct ChunkParams {
   bool loop_short = false;
 };
 
+// y (at sample_rate) as a recording at 2 x max_hz would give it: resampled down to 2 x max_hz and
+// back up with libsoxr (SOXR_HQ), which removes what lies above max_hz. The same length as y;
+// y itself when max_hz is 0 or at least half the sample rate. For training copies that keep a
+// model from taking bandwidth for a genre (FrontEndParams::bandlimit_hz).
+std::vector<float> band_limit(const std::vector<float>& y, int sample_rate, double max_hz);
+
 // Fills a chunk whose first `valid` samples are audio by repeating them.
 void loop_to_fill(std::vector<float>& chunk, size_t valid);
 

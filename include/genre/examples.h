@@ -25,6 +25,10 @@ struct ExampleSet {
   const float* example(size_t i) const { return data.data() + i * size_t(shape.size()); }
 };
 
+// Appends b's examples to a (the same shape), as clips of their own: a's training part and its
+// augmented copies (train --bandlimit-copies).
+void append_examples(ExampleSet& a, const ExampleSet& b);
+
 struct LoadReport {
   size_t files = 0, cache_hits = 0;
   std::vector<std::string> failures;  // "path: reason"

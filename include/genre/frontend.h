@@ -44,6 +44,9 @@ struct FrontEndParams {
   // A clip shorter than one chunk: zero-padded (false) or looped until it fills the chunk (true;
   // the pretrained taggers, whose windows are 29 s, see a 3 s excerpt repeated, not 26 s of silence).
   bool loop_short = false;
+  // Training copies only (never in a model file): the audio is first band-limited to this many Hz
+  // (band_limit in genre/audio.h), as a recording at twice that rate would be. 0: off.
+  double bandlimit_hz = 0;
 
   std::string key() const;  // every field, for cache keys and model files
 };

@@ -31,6 +31,10 @@ struct TrainOptions {
   int epochs = 30, batch_size = 32, patience = 8;
   int threads = 0;                   // 0: all cores
   std::string augment;               // comma list, see augment.h
+  // Audio front ends: each training file once more for every value, band-limited to that many Hz
+  // (FrontEndParams::bandlimit_hz) as a lower-rate recording of it would be, so that a model does
+  // not take bandwidth for a genre. Validation and test parts are never copied.
+  std::vector<double> bandlimit_copies;
   double dropout = 0.3;
   bool balanced = false;             // weight the loss by inverse class frequency
   std::string cache_dir;             // empty: FeatureCache::default_dir(); "none": no cache

@@ -188,6 +188,10 @@ void register_train(CLI::App& app) {
   cmd->add_option("--patience", o->patience, "Early stopping: epochs without a better validation loss")->capture_default_str();
   cmd->add_option("--augment", o->augment, "Comma list: specaugment, pitch, stretch, noise, gain, mixup");
   cmd->add_option("--dropout", o->dropout, "Dropout rate")->capture_default_str();
+  cmd->add_option("--bandlimit-copies", o->bandlimit_copies,
+                  "Audio: each training file again, band-limited to HZ (e.g. 4000 as at 8 kHz), so that bandwidth is no genre cue")
+      ->delimiter(',')
+      ->check(CLI::Range(500.0, 96000.0));
   cmd->add_flag("--balanced", o->balanced, "Weight the loss by inverse class frequency");
   cmd->add_option("--threads", o->threads, "Torch threads (0: all cores)")->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "Feature extraction threads (0: all cores)")->capture_default_str();

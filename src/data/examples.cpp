@@ -83,4 +83,16 @@ ExampleSet load_examples(const Dataset& ds, const std::vector<Part>& parts, Part
   return set;
 }
 
+void append_examples(ExampleSet& a, const ExampleSet& b) {
+  if (b.count() == 0) return;
+  if (a.count() == 0) a.shape = b.shape;
+  if (!(a.shape == b.shape)) throw std::invalid_argument("append_examples: the shapes differ");
+  const size_t first_clip = a.clips.size();
+  a.data.insert(a.data.end(), b.data.begin(), b.data.end());
+  a.label.insert(a.label.end(), b.label.begin(), b.label.end());
+  for (size_t c : b.clip) a.clip.push_back(first_clip + c);
+  a.clips.insert(a.clips.end(), b.clips.begin(), b.clips.end());
+  a.clip_label.insert(a.clip_label.end(), b.clip_label.begin(), b.clip_label.end());
+}
+
 }  // namespace genre

@@ -49,6 +49,8 @@ void validate_frontend(const FrontEndParams& p) {
   check(p.chunk_seconds >= 0.1 && p.chunk_seconds <= 600, "chunk_seconds", p.chunk_seconds, "0.1 to 600 s");
   check(p.chunk_hop >= 0.1 && p.chunk_hop <= 600, "chunk_hop", p.chunk_hop, "0.1 to 600 s");
   check(p.image_scale >= 1 && p.image_scale <= 16, "image_scale", p.image_scale, "1 to 16");
+  check(p.bandlimit_hz == 0 || (p.bandlimit_hz >= 500 && 2 * p.bandlimit_hz < p.sample_rate), "bandlimit_hz", p.bandlimit_hz,
+        "0, or 500 Hz to half the sample rate");
 }
 
 std::string FrontEndParams::key() const {
@@ -58,6 +60,7 @@ std::string FrontEndParams::key() const {
     << " chunk_hop=" << chunk_hop << " trim=" << trim_silence << " image_scale=" << image_scale;
   if (mel_htk || !mel_slaney_norm || loop_short)
     s << " htk=" << mel_htk << " slaney_norm=" << mel_slaney_norm << " loop_short=" << loop_short;
+  if (bandlimit_hz > 0) s << " bandlimit=" << bandlimit_hz;
   return s.str();
 }
 
@@ -181,11 +184,15 @@ void FrontEnd::features_of(const std::vector<float>& y, float* out) const {
 }
 
 ClipFeatures FrontEnd::clip(const std::vector<float>& samples) const {
-  std::vector<float> trimmed;
+  std::vector<float> trimmed, limited;
   const std::vector<float>* y = &samples;
+  if (p_.bandlimit_hz > 0) {
+    limited = band_limit(samples, p_.sample_rate, p_.bandlimit_hz);
+    y = &limited;
+  }
   if (p_.trim_silence) {
-    auto [a, b] = trim_range(samples);
-    trimmed.assign(samples.begin() + long(a), samples.begin() + long(b));
+    auto [a, b] = trim_range(*y);
+    trimmed.assign(y->begin() + long(a), y->begin() + long(b));
     y = &trimmed;
   }
   ChunkParams cp;

@@ -245,8 +245,21 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   const size_t jobs = o.jobs ? o.jobs : cores;
   TrainResult result;
   LoadReport train_report, valid_report;
-  const ExampleSet train_set = load_examples(ds, parts, Part::Train, fe, cache, jobs, &train_report,
+  ExampleSet train_set = load_examples(ds, parts, Part::Train, fe, cache, jobs, &train_report,
                                              [&](size_t d, size_t t) { obs.loading(d, t, "train"); });
+  if (!o.bandlimit_copies.empty() && kind != SourceKind::Audio)
+    throw std::invalid_argument("train: --bandlimit-copies takes audio, not images or a table");
+  for (const double hz : o.bandlimit_copies) {
+    FrontEndParams limited = fp;
+    limited.bandlimit_hz = hz;
+    LoadReport copy_report;
+    const ExampleSet copies = load_examples(ds, parts, Part::Train, FrontEnd(limited, embedder), cache, jobs, &copy_report,
+                                            [&](size_t d, size_t t) { obs.loading(d, t, "train, band-limited"); });
+    append_examples(train_set, copies);
+    train_report.seconds += copy_report.seconds;
+    train_report.cache_hits += copy_report.cache_hits;
+    train_report.files += copy_report.files;
+  }
   const ExampleSet valid_set = load_examples(ds, parts, Part::Valid, fe, cache, jobs, &valid_report,
                                              [&](size_t d, size_t t) { obs.loading(d, t, "valid"); });
   for (const auto* rep : {&train_report, &valid_report})
@@ -536,7 +549,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       m["training"] = {{"model", o.model},         {"optimizer", o.optimizer},   {"lr", o.lr},
                        {"weight_decay", o.weight_decay}, {"schedule", o.schedule}, {"batch_size", o.batch_size},
                        {"epochs", o.epochs},       {"best_epoch", epoch},        {"patience", o.patience},
-                       {"accumulate", o.accumulate},
+                       {"accumulate", o.accumulate},   {"bandlimit_copies", o.bandlimit_copies},
                        {"augment", o.augment},     {"balanced", o.balanced},     {"seed", o.seed},
                        {"threads", threads},       {"dropout", o.dropout},       {"train_clips", result.train_clips},
                        {"train_chunks", result.train_chunks}, {"seconds", since(t_start)},
