@@ -102,21 +102,29 @@ def copies_mean(copies, cols_):
     return {i: Xa[akeys == i][:, cols_].mean(0) for i in set(akeys.tolist()) if i >= 0}
 
 
-def cv_files(X, C, copies=None, cols_=None):
-    """Trains on files (pooled windows); with copies, reports how often a test file's band-limited
-    copy gets the original's label (the copies are not trained on here)."""
+def cv_files(X, C, copies=None, cols_=None, train_on_copies=False):
+    """Trains on files (pooled windows). With copies: reports how often a test file's band-limited
+    copy gets the original's label (and the right one), and with train_on_copies adds the copies
+    of the training fold's files to its training data."""
     pred = np.zeros_like(y)
-    agree = []
+    agree, right = [], []
     cm = copies_mean(copies, cols_) if copies is not None else {}
     for tr, te in folds:
-        sc = StandardScaler().fit(X[tr])
-        m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(X[tr]), y[tr])
+        Xtr, ytr = X[tr], y[tr]
+        if train_on_copies:
+            tr_copy = [i for i in tr if i in cm]
+            Xtr = np.vstack([Xtr, [cm[i] for i in tr_copy]])
+            ytr = np.concatenate([ytr, y[tr_copy]])
+        sc = StandardScaler().fit(Xtr)
+        m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(Xtr), ytr)
         pred[te] = m.predict(sc.transform(X[te]))
         te_copy = [i for i in te if i in cm]
         if te_copy:
-            agree.extend(m.predict(sc.transform(np.array([cm[i] for i in te_copy]))) == pred[te_copy])
+            p = m.predict(sc.transform(np.array([cm[i] for i in te_copy])))
+            agree.extend(p == pred[te_copy])
+            right.extend(p == y[te_copy])
     if agree:
-        print(f"    8 kHz copies of test files: same label as the original {np.mean(agree):.3f}")
+        print(f"    8 kHz copies of test files: same label as the original {np.mean(agree):.3f}, right {np.mean(right):.3f}")
     return pred
 
 
@@ -150,22 +158,6 @@ for subset in subsets:
         for C in Cs:
             report(f"{tag} windows C={C}", cv_windows(Xw[:, c], C))
         if aug is not None:
-            Xa, akeys = aug
-            A = np.array([Xa[akeys == i][:, c].mean(0) if np.any(akeys == i) else np.full(Xa.shape[1], np.nan)[c]
-                          for i in range(len(order))])
             for C in Cs:
-                pred = np.zeros_like(y)
-                agree, copy_right = [], []
-                X = pool(Xw[:, c], "mean")
-                for tr, te in folds:
-                    tr_aug = [i for i in tr if not np.isnan(A[i]).any()]
-                    Xtr = np.vstack([X[tr], A[tr_aug]])
-                    ytr = np.concatenate([y[tr], y[tr_aug]])
-                    sc = StandardScaler().fit(Xtr)
-                    m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(Xtr), ytr)
-                    pred[te] = m.predict(sc.transform(X[te]))
-                    te_copy = [i for i in te if not np.isnan(A[i]).any()]
-                    agree.extend(m.predict(sc.transform(A[te_copy])) == pred[te_copy])
-                    copy_right.extend(m.predict(sc.transform(A[te_copy])) == y[te_copy])
+                pred = cv_files(pool(Xw[:, c], "mean"), C, copies=aug, cols_=c, train_on_copies=True)
                 report(f"{tag} mean + band-limited copies C={C}", pred)
-                print(f"    8 kHz copies of test files: same label as the original {np.mean(agree):.3f}, right {np.mean(copy_right):.3f}")

@@ -13,8 +13,6 @@
 #include <random>
 #include <thread>
 
-#include <sndfile.h>
-
 #include "genre/model_file.h"
 #include "test_util.h"
 
@@ -40,22 +38,7 @@ std::string make_table(const TempDir& dir) {
 }
 
 // 12 songs of 3 labels, 5 s each: 2 s chunks every 1 s make 48 chunks, 3 batches of 16.
-std::string make_audio(const TempDir& dir) {
-  const std::string root = dir.file("audio");
-  const char* labels[] = {"low", "high", "noisy"};
-  for (int l = 0; l < 3; ++l) {
-    fs::create_directories(root + "/" + labels[l]);
-    for (int s = 0; s < 4; ++s) {
-      std::vector<float> y = l == 0 ? sine(110.0 + 20 * s, 22050, 22050 * 5, 0.4)
-                             : l == 1 ? sine(2500.0 + 200 * s, 22050, 22050 * 5, 0.4)
-                                      : noise(22050 * 5, 0.2, unsigned(s + 1));
-      char name[64];
-      std::snprintf(name, sizeof name, "/%s/%s.%05d.wav", labels[l], labels[l], s);
-      write_audio(root + name, y, 22050, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
-    }
-  }
-  return root;
-}
+std::string make_audio(const TempDir& dir) { return write_tone_collection(dir.file("audio"), 4, 5); }
 
 int sh(const std::string& cmd) {
   const int rc = std::system(cmd.c_str());

@@ -215,17 +215,7 @@ TEST(Pretrained, TagAndEmbedCommands) {
 // and predict runs the result.
 TEST(Pretrained, FinetuneTrainsTheBackboneEndToEnd) {
   genre::test::TempDir tmp;
-  const char* labels[] = {"low", "high", "noisy"};
-  for (int l = 0; l < 3; ++l) {
-    fs::create_directories(tmp.path / "data" / labels[l]);
-    for (int s = 0; s < 2; ++s) {
-      const auto y = l == 0 ? genre::test::sine(110.0 + 30 * s, 22050, 22050 * 3, 0.4)
-                     : l == 1 ? genre::test::sine(3000.0 + 300 * s, 22050, 22050 * 3, 0.4)
-                              : genre::test::noise(22050 * 3, 0.2, unsigned(s + 1));
-      genre::test::write_audio((tmp.path / "data" / labels[l] / (std::string(labels[l]) + ".0000" + std::to_string(s) + ".wav")).string(),
-                               y, 22050, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
-    }
-  }
+  genre::test::write_tone_collection((tmp.path / "data").string(), 2, 3);
   const std::string tagger = std::string(GENRE_SOURCE_DIR) + "/models/genre-tagger.genre";
   const std::string out = (tmp.path / "ft").string();
   const CmdResult r = run_genre("train --data " + (tmp.path / "data").string() + " --backbone " + tagger +

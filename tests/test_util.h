@@ -59,6 +59,26 @@ inline std::string write_audio(const std::string& path, const std::vector<float>
   return path;
 }
 
+// A folder-per-genre collection of three "genres" that any model tells apart: low tones, high
+// tones and noise, `songs` of each, `seconds` long, 16-bit WAV at 22050 Hz, named like GTZAN
+// (<label>/<label>.0000N.wav). Returns the folder.
+inline std::string write_tone_collection(const std::string& root, int songs, int seconds) {
+  const char* labels[] = {"low", "high", "noisy"};
+  for (int l = 0; l < 3; ++l) {
+    std::filesystem::create_directories(root + "/" + labels[l]);
+    for (int s = 0; s < songs; ++s) {
+      const size_t n = size_t(22050 * seconds);
+      const std::vector<float> y = l == 0 ? sine(110.0 + 20 * s, 22050, n, 0.4)
+                                   : l == 1 ? sine(2500.0 + 200 * s, 22050, n, 0.4)
+                                            : noise(n, 0.2, unsigned(s + 1));
+      char name[64];
+      std::snprintf(name, sizeof name, "/%s/%s.%05d.wav", labels[l], labels[l], s);
+      write_audio(root + name, y, 22050, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    }
+  }
+  return root;
+}
+
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
