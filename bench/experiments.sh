@@ -4,11 +4,13 @@
 # images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
 # that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
 # with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-cv-lstm-longer,
-# audio-cv-more, images-more (default: the first three). Needs a build (scripts/build.sh).
+# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv (default: the first three). Needs a
+# build (scripts/build.sh); the imagenet groups need ../shared/weights/imagenet ($GENRE_WEIGHTS_DIR).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 G=${GENRE_BIN:-build/genre}
 DATA=${GENRE_GTZAN_DIR:-../shared/data/gtzan}
+WEIGHTS=${GENRE_WEIGHTS_DIR:-../shared/weights}
 OUT=${1:-/tmp/genre-experiments}
 shift || true
 GROUPS_WANTED=${*:-"table images audio-cv"}
@@ -89,6 +91,22 @@ for group in $GROUPS_WANTED; do
       run images-cnn4 --data "$DATA/images_original" --model cnn4 --input image --split fault-filtered --lr 1e-3 --epochs 10 --patience 3
       run images-cnn-large --data "$DATA/images_original" --model cnn-large --input image --split fault-filtered --lr 1e-3 --epochs 8 --patience 3
       run images-vgg16 --data "$DATA/images_original" --model vgg16 --input image --split fault-filtered --lr 1e-4 --epochs 8 --patience 3
+      ;;
+    # From scratch against ImageNet weights (genre/imagenet.h), the same architecture and options:
+    # fine-tuned whole (pretrained layers at lr x 0.1, the default --backbone-lr-scale) and as a
+    # linear probe (--freeze backbone).
+    imagenet-images)
+      for arch in mobilenet-v2-0.35 squeezenet-1.1 mobilenet-v1-0.25; do
+        common=(--data "$DATA/images_original" --model "$arch" --input image --split fault-filtered --lr 1e-3 --epochs 15 --patience 4)
+        run "images-$arch-scratch" "${common[@]}"
+        run "images-$arch-imagenet" "${common[@]}" --pretrained "$WEIGHTS/imagenet/$arch/weights.safetensors"
+        run "images-$arch-imagenet-probe" "${common[@]}" --pretrained "$WEIGHTS/imagenet/$arch/weights.safetensors" --freeze backbone
+      done
+      ;;
+    imagenet-audio-cv)
+      common=(--data "$DATA/audio" --model mobilenet-v2-0.35 --chunk-hop 4 --lr 1e-3 --epochs 8 --patience 3)
+      cv audio-mobilenet-v2-0.35-scratch "${common[@]}"
+      cv audio-mobilenet-v2-0.35-imagenet "${common[@]}" --pretrained "$WEIGHTS/imagenet/mobilenet-v2-0.35/weights.safetensors"
       ;;
   esac
 done

@@ -20,6 +20,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   clang libclang-rt-14-dev  # the sanitizer build and the libFuzzer harnesses (scripts/sanitize.sh)
   chromium              # the real-browser test of genre serve (driven by playwright-core from npm)
+  python3-torchvision   # tests only: torchvision's own networks, the reference of tests/test_torchvision.cpp
 )
 # Node.js for that test: Debian's, unless a node is already installed.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi

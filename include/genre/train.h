@@ -57,6 +57,13 @@ struct TrainOptions {
   int finetune_epochs = 5, finetune_batch_size = 8;
   double finetune_lr = 1e-4, backbone_lr_scale = 0.1;
   std::string finetune_from;         // stage 2 itself: the transfer model file to train end to end
+  // Start the model from pretrained weights (genre/imagenet.h: an ImageNet folder's
+  // weights.safetensors, a genre model file of the same architecture, a converted torchvision
+  // checkpoint); its pretrained layers then train at lr x backbone_lr_scale, the new classifier at lr.
+  std::string pretrained;
+  // "backbone": every layer but the classifier frozen (a linear probe); N: the first N layers with
+  // parameters frozen (their batch norm keeps its statistics). Empty: nothing frozen.
+  std::string freeze;
 };
 
 struct EpochStats {

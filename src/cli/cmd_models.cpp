@@ -26,13 +26,13 @@ ModelConfig default_config(const std::string& name, const std::string& input, in
 void register_models(CLI::App& app) {
   auto* models = app.add_subcommand("models", "List the model architectures with their trainable parameter counts");
   models->callback([] {
-    std::printf("%-15s %-8s %12s  %s\n", "model", "input", "parameters", "description");
+    std::printf("%-18s %-8s %12s  %s\n", "model", "input", "parameters", "description");
     for (const auto& m : model_registry()) {
       const ModelConfig c = default_config(m.name, "", 10);
-      std::printf("%-15s %-8s %12lld  %s\n", m.name.c_str(), input_name(m.inputs.front()),
+      std::printf("%-18s %-8s %12lld  %s\n", m.name.c_str(), input_name(m.inputs.front()),
                   static_cast<long long>(count_parameters(*create_model(c), true)), m.description.c_str());
     }
-    std::printf("%-15s %-8s %12s  %s\n", "xgboost", "table", "(trees)",
+    std::printf("%-18s %-8s %12s  %s\n", "xgboost", "table", "(trees)",
                 "gradient-boosted trees through XGBoost's C API (feature tables)");
     std::printf("\nParameter counts for 10 classes and each model's default input (mel: 1x128x173 for 4 s chunks;\n"
                 "mfcc: 1x20x173; dual: 2x128x173; table: 57 features). Train with: genre train --model NAME\n");

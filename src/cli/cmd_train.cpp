@@ -204,13 +204,20 @@ void register_train(CLI::App& app) {
                   "Pretrained backbone: a tagger NAME (msd-fcn, msd-crnn, jamendo-musicnn, ...; $GENRE_WEIGHTS_DIR) or model "
                   "file; a comma list concatenates their embeddings. The model is then a head (logreg, mlp) on the "
                   "frozen backbone's cached embeddings");
-  auto* freeze = cmd->add_flag("--freeze", "With --backbone: keep the backbones frozen, train the head alone (the default)");
+  cmd->add_option("--pretrained", o->pretrained,
+                  "Start the model from pretrained weights: an ImageNet folder's weights.safetensors (mobilenet-v1-0.25, "
+                  "mobilenet-v2-0.35, squeezenet-1.1), a torchvision checkpoint converted by scripts/pth_to_safetensors.py, "
+                  "or a model file of the same architecture");
+  auto* freeze = cmd->add_option("--freeze", o->freeze,
+                                 "'backbone' (the default value): train the classifier alone; N: freeze the first N layers "
+                                 "with parameters. With --backbone the backbones are always frozen unless --finetune")
+                     ->expected(0, 1);
   cmd->add_flag("--finetune", o->finetune,
                 "With --backbone: train the head on frozen embeddings (OUT/linear-probe), then backbones and head end to end")
       ->excludes(freeze);
   cmd->add_option("--finetune-epochs", o->finetune_epochs, "With --finetune: epochs end to end")->check(CLI::Range(1, 10000))->capture_default_str();
   cmd->add_option("--finetune-lr", o->finetune_lr, "With --finetune: the head's learning rate end to end")->capture_default_str();
-  cmd->add_option("--backbone-lr-scale", o->backbone_lr_scale, "With --finetune: the backbones' learning rate as a fraction of --finetune-lr")
+  cmd->add_option("--backbone-lr-scale", o->backbone_lr_scale, "With --finetune or --pretrained: the pretrained layers' learning rate as a fraction of the head's")
       ->check(CLI::Range(0.0, 10.0))->capture_default_str();
   cmd->add_option("--finetune-batch-size", o->finetune_batch_size, "With --finetune: 29 s windows per batch end to end")
       ->check(CLI::Range(1, 4096))->capture_default_str();
@@ -223,7 +230,10 @@ void register_train(CLI::App& app) {
   cmd->add_option("--dist-timeout", *dist_timeout,
                   "Seconds a rank waits for the others in a collective before failing (a rank that died)")
       ->check(CLI::Range(1.0, 86400.0))->capture_default_str();
-  cmd->callback([o, nproc, dist_timeout] { run_train(*o, *nproc, *dist_timeout); });
+  cmd->callback([o, nproc, dist_timeout, freeze] {
+    if (freeze->count() > 0 && o->freeze.empty()) o->freeze = "backbone";  // --freeze without a value
+    run_train(*o, *nproc, *dist_timeout);
+  });
 
   auto file = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>("augment-preview.png");

@@ -21,10 +21,15 @@ const std::vector<ModelInfo>& model_registry() {
       {"cnn4-bn", "cnn4 with batch norm", spectral, make_cnn4_bn},
       {"cnn-large", "VGG-style, ~14M parameters", spectral, make_cnn_large},
       {"vgg16", "VGG-16 conv stack, small classifier", spectral, make_vgg16},
-      {"resnet18", "ResNet-18", spectral, make_resnet18},
-      {"densenet121", "DenseNet-BC-121, growth 32, blocks 6-12-24-16", {K::Dual, K::Mel, K::Stft, K::Image}, make_densenet121},
+      {"resnet18", "ResNet-18 (torchvision's names)", spectral, make_resnet18},
+      {"densenet121", "DenseNet-BC-121, growth 32, blocks 6-12-24-16 (torchvision's names)", {K::Dual, K::Mel, K::Stft, K::Image}, make_densenet121},
       {"densenet-small", "DenseNet-BC, growth 12, blocks 3-6-12-8", {K::Dual, K::Mel, K::Stft, K::Image}, make_densenet_small},
-      {"mobilenet-v2", "MobileNetV2, width 1.0", spectral, make_mobilenet_v2},
+      {"mobilenet-v2", "MobileNetV2, width 1.0 (torchvision's names)", spectral, make_mobilenet_v2},
+      {"efficientnet-b0", "EfficientNet-B0 (torchvision's names)", spectral, make_efficientnet_b0},
+      // ImageNet-pretrained networks (genre/imagenet.h): start them from their weights with --pretrained.
+      {"mobilenet-v1-0.25", "Keras MobileNet v1, width 0.25 (ImageNet weights: --pretrained)", spectral, make_mobilenet_v1_025},
+      {"mobilenet-v2-0.35", "Keras MobileNetV2, width 0.35 (ImageNet weights: --pretrained)", spectral, make_mobilenet_v2_035},
+      {"squeezenet-1.1", "SqueezeNet 1.1 (ImageNet weights: --pretrained)", spectral, make_squeezenet_11},
       {"lstm", "LSTM 512-256 on MFCC sequences, dense 128-64", {K::Mfcc}, make_lstm},
       // The pretrained taggers' architectures (genre/pretrained.h), on their own log-mel front end.
       {"fcn", "FCN tagger (Choi 2016): 5 conv blocks, 29 s windows", {K::Mel}, make_fcn, tagger},

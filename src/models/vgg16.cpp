@@ -1,6 +1,8 @@
-// vgg16: VGG-16's thirteen 3x3 conv layers (configuration D, Simonyan & Zisserman 2015), with
-// global average pooling and a small classifier in place of the 4096-unit dense layers, so that it
-// fits spectrogram inputs of any size (for transfer learning later).
+// vgg16: VGG-16's thirteen 3x3 conv layers (configuration D, Simonyan & Zisserman 2015) as
+// torchvision's `features` (the same indices: features.0, .2, .5, ... .28), so that torchvision's
+// checkpoint loads with --pretrained; then global average pooling and a small classifier (dense 256,
+// `classifier`) in place of torchvision's 7 x 7 x 512 -> 4096 -> 4096 layers, so that it fits
+// spectrogram inputs of any size. Those dense layers of a checkpoint are not used.
 #include "genre/model.h"
 #include "layers.h"
 #include "zoo.h"
@@ -12,16 +14,15 @@ struct Vgg16Impl : ClassifierImpl {
     using namespace layers;
     const std::vector<std::vector<int64_t>> blocks = {{64, 64}, {128, 128}, {256, 256, 256}, {512, 512, 512}, {512, 512, 512}};
     int64_t in = c.input.c;
-    int b = 1;
+    layers::Stack features;
     for (const auto& widths : blocks) {
-      layers::Stack block;
       for (int64_t out : widths) {
-        block->extend(*conv_block(in, out, false));
+        features->extend(*conv_block(in, out, false));  // conv (He initialisation), ReLU
         in = out;
       }
-      block->push_back(max_pool());
-      add("block" + std::to_string(b++), block);
+      features->push_back(max_pool());
     }
+    add("features", features);
     add_head(512, 256);
   }
 };

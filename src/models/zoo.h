@@ -17,10 +17,14 @@ Classifier make_resnet18(const ModelConfig& c);
 Classifier make_densenet121(const ModelConfig& c);
 Classifier make_densenet_small(const ModelConfig& c);
 Classifier make_mobilenet_v2(const ModelConfig& c);
+Classifier make_efficientnet_b0(const ModelConfig& c);
 Classifier make_lstm(const ModelConfig& c);
 Classifier make_fcn(const ModelConfig& c);
 Classifier make_crnn(const ModelConfig& c);
 Classifier make_musicnn(const ModelConfig& c);
 Classifier make_transfer_model(const ModelConfig& c);
+Classifier make_mobilenet_v1_025(const ModelConfig& c);
+Classifier make_mobilenet_v2_035(const ModelConfig& c);
+Classifier make_squeezenet_11(const ModelConfig& c);
 
 }  // namespace genre

@@ -38,7 +38,8 @@ void write(const std::string& path, TensorFile f, const ModelConfig& config, int
 // Copies a stored tensor into a parameter or buffer of the same name, shape and dtype.
 void load_into(torch::Tensor& target, const TensorFile& f, const std::string& name, const std::string& path) {
   const auto it = f.tensors.find(name);
-  if (it == f.tensors.end()) throw std::runtime_error(path + ": damaged model file (no tensor " + name + ")");
+  if (it == f.tensors.end())
+    throw std::runtime_error(path + ": damaged model file, or one written by an older genre (no tensor " + name + ")");
   const StoredTensor& s = it->second;
   if (s.dtype != dtype_name(target.scalar_type()) || s.shape != target.sizes().vec())
     throw std::runtime_error(path + ": damaged model file (tensor " + name + " has the wrong shape or dtype)");

@@ -21,6 +21,7 @@
 #include "genre/splits.h"
 #include "genre/train.h"
 #include "genre/pretrained.h"
+#include "genre/warm_start.h"
 
 namespace fs = std::filesystem;
 
@@ -152,6 +153,10 @@ std::vector<EpochStats> history_from_json(const nlohmann::json& j) {
 
 TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* sync) {
   if (o.finetune && o.backbone.empty()) throw std::invalid_argument("train: --finetune needs --backbone");
+  if (!o.backbone.empty() && !o.pretrained.empty())
+    throw std::invalid_argument("train: --pretrained starts a zoo model from weights; --backbone trains a head on a tagger's embeddings: not both");
+  if (!o.backbone.empty() && !o.freeze.empty() && o.freeze != "backbone")
+    throw std::invalid_argument("train: with --backbone the backbone is frozen whole (--freeze " + o.freeze + ")");
   if (!o.backbone.empty() && o.finetune) {
     // Stage 1, a linear probe: the head on the frozen, cached embeddings (skipped when resuming a
     // stage 2 that has begun). Stage 2: everything end to end, from the probe's model.
@@ -359,9 +364,30 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     for (auto& p : net->parameters()) p.set_requires_grad(true);
   } else {
     net = create_model(cfg);
+    if (!o.pretrained.empty()) {
+      const PretrainedLoad pl = load_pretrained_weights(*net, o.pretrained);
+      std::string kept;
+      for (size_t i = 0; i < pl.kept.size() && i < 4; ++i) kept += (i ? ", " : "") + pl.kept[i];
+      obs.message("pretrained: " + std::to_string(pl.loaded.size()) + " tensors from " + o.pretrained + "; " +
+                  std::to_string(pl.kept.size()) + " as initialised" + (kept.empty() ? "" : " (" + kept + (pl.kept.size() > 4 ? ", ..." : "") + ")") +
+                  "; " + std::to_string(pl.unused.size()) + " of the file unused");
+    }
     std::tie(mean, sd) = channel_stats(train_set);
     net->set_input_stats(torch::tensor(mean), torch::tensor(sd));
-    groups = {net->parameters()};
+    if (o.backbone.empty()) frozen_statistics = freeze_layers(*net, o.freeze);
+    if (!frozen_statistics.empty())
+      obs.message("frozen: " + std::to_string(frozen_statistics.size()) + " layers (" + o.freeze + ")");
+    std::vector<torch::Tensor> body, head;
+    for (auto& p : net->named_parameters())
+      if (p.value().requires_grad()) (is_head_parameter(p.key()) ? head : body).push_back(p.value());
+    if (body.empty() && head.empty()) throw std::invalid_argument("train: --freeze " + o.freeze + " leaves nothing to train");
+    if (!o.pretrained.empty() && !body.empty()) {
+      groups = {body, head};  // pretrained layers at a lower rate than the new classifier
+      lr_scales = {o.backbone_lr_scale, 1.0};
+    } else {
+      body.insert(body.end(), head.begin(), head.end());
+      groups = {body};
+    }
   }
   result.parameters = count_parameters(*net);
   const auto augments = parse_augments(o.augment);
@@ -554,6 +580,8 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
                        {"threads", threads},       {"dropout", o.dropout},       {"train_clips", result.train_clips},
                        {"train_chunks", result.train_chunks}, {"seconds", since(t_start)},
                        {"parameters", result.parameters}};
+      if (!o.pretrained.empty())
+        m["training"]["pretrained"] = {{"from", o.pretrained}, {"freeze", o.freeze}, {"backbone_lr_scale", o.backbone_lr_scale}};
       if (has_valid)
         m["metrics"] = {{"valid", {{"clip_level", to_json(ev.clip)}, {"chunk_level", to_json(ev.chunk)}, {"loss", ev.loss}}}};
       if (world > 1) m["training"]["world_size"] = world;
