@@ -151,6 +151,31 @@ TEST(Pretrained, TransferModelConcatenatesEmbeddings) {
 
 // A clip shorter than a tagger's 29 s window is looped to fill it: its one window is the clip
 // repeated, not the clip and silence.
+// Inference runs the taggers in less memory (batch norm and ReLU in place, the first conv blocks
+// in time tiles, Musicnn's segments a few at a time); with autograd on they run as one pass, out of
+// place. Both must give the same embedding and logits, for random weights and statistics.
+TEST(Pretrained, InferenceInTilesEqualsOnePass) {
+  for (const char* arch : {"fcn", "crnn", "musicnn"}) {
+    SCOPED_TRACE(arch);
+    torch::manual_seed(3);
+    const FrontEnd fe(std::string(arch) == "musicnn" ? tagger_frontend(29.0, 14.5) : tagger_frontend());
+    Classifier net = create_model({arch, fe.shape(), 50, 0.5, "sigmoid", {}, ""});
+    {
+      torch::NoGradGuard g;
+      for (auto& b : net->named_buffers())
+        if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+        else if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.3, 0.3);
+    }
+    net->eval();
+    const auto s = fe.shape();
+    const torch::Tensor x = torch::randn({2, s.c, s.h, s.w});
+    const torch::Tensor one_pass = net->forward(x).detach();  // autograd on: the training form
+    torch::NoGradGuard g;
+    const torch::Tensor tiled = net->forward(x);
+    EXPECT_LT((one_pass - tiled).abs().max().item<double>(), 1e-4 * std::max(1.0, one_pass.abs().max().item<double>()));
+  }
+}
+
 TEST(Pretrained, ShortClipIsLoopedToFillTheWindow) {
   const FrontEnd fe(tagger_frontend());
   const auto clip = genre::test::noise(16000 * 3, 0.3, 7);

@@ -17,7 +17,7 @@ struct ConvVImpl : torch::nn::Module {
   ConvVImpl(int64_t cout, int64_t kh)
       : conv(register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, cout, {kh, 7}).padding({0, 3})))),
         bn(register_module("bn", torch::nn::BatchNorm2d(cout))) {}
-  torch::Tensor forward(torch::Tensor x) { return std::get<0>(torch::relu(bn(conv(x))).max(2)); }
+  torch::Tensor forward(torch::Tensor x) { return std::get<0>(pretrained::bn_relu(bn, conv(x)).max(2)); }
   torch::nn::Conv2d conv;
   torch::nn::BatchNorm2d bn;
 };
@@ -28,7 +28,7 @@ struct ConvHImpl : torch::nn::Module {
   ConvHImpl(int64_t cout, int64_t k)
       : conv(register_module("conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(1, cout, k).padding(k / 2)))),
         bn(register_module("bn", torch::nn::BatchNorm1d(cout))) {}
-  torch::Tensor forward(torch::Tensor x) { return torch::relu(bn(conv(x.mean(2)))); }
+  torch::Tensor forward(torch::Tensor x) { return pretrained::bn_relu(bn, conv(x.mean(2))); }
   torch::nn::Conv1d conv;
   torch::nn::BatchNorm1d bn;
 };
@@ -39,7 +39,7 @@ struct Conv1dBlockImpl : torch::nn::Module {
   explicit Conv1dBlockImpl(int64_t cin)
       : conv(register_module("conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(cin, 64, 7).padding(3)))),
         bn(register_module("bn", torch::nn::BatchNorm1d(64))) {}
-  torch::Tensor forward(torch::Tensor x) { return torch::relu(bn(conv(x))); }
+  torch::Tensor forward(torch::Tensor x) { return pretrained::bn_relu(bn, conv(x)); }
   torch::nn::Conv1d conv;
   torch::nn::BatchNorm1d bn;
 };
@@ -92,7 +92,14 @@ struct MusicnnImpl : ClassifierImpl {
     // N x 1 x 96 x (k * 188) -> (N k) x 1 x 96 x 188, segment by segment.
     torch::Tensor s = x.narrow(3, 0, k * kMusicnnFrames).reshape({n, 96, k, kMusicnnFrames}).permute({0, 2, 1, 3});
     s = s.reshape({n * k, 1, 96, kMusicnnFrames});
-    return embed_segments(s).reshape({n, k, 200}).mean(1);
+    // At inference, a few segments at a time: the timbral branches' activations (9 MB a segment)
+    // then stay small whatever the batch.
+    constexpr int64_t kAtOnce = 3;
+    if (torch::GradMode::is_enabled() || is_training() || n * k <= kAtOnce)
+      return embed_segments(s).reshape({n, k, 200}).mean(1);
+    std::vector<torch::Tensor> parts;
+    for (int64_t i = 0; i < n * k; i += kAtOnce) parts.push_back(embed_segments(s.narrow(0, i, std::min(kAtOnce, n * k - i))));
+    return torch::cat(parts, 0).reshape({n, k, 200}).mean(1);
   }
   torch::Tensor forward_standardised(torch::Tensor x) override { return dense2(dropout(embed(x))); }
 
