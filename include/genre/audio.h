@@ -66,6 +66,10 @@ Audio load_audio_from_memory(const void* data, size_t size, int target_sr = kDef
 
 AudioInfo audio_info(const std::string& path);
 
+// Writes mono samples (clipped to [-1, 1]) as a 16-bit PCM WAV file; throws std::runtime_error
+// naming the file when it cannot be written.
+void write_wav(const std::string& path, const std::vector<float>& samples, int sample_rate);
+
 // File extensions (lower case, with the dot) that the decoder is asked to open when walking folders.
 const std::vector<std::string>& audio_extensions();
 bool has_audio_extension(const std::string& path);

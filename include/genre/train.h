@@ -64,6 +64,9 @@ struct TrainOptions {
   // "backbone": every layer but the classifier frozen (a linear probe); N: the first N layers with
   // parameters frozen (their batch norm keeps its statistics). Empty: nothing frozen.
   std::string freeze;
+  // Extra training clips (genre gan sample's output, or any folder per genre of the same labels):
+  // added to the training part only, never to validation or test; they are no song of `data`.
+  std::string augment_with;
 };
 
 struct EpochStats {

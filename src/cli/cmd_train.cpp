@@ -204,6 +204,8 @@ void register_train(CLI::App& app) {
                   "Pretrained backbone: a tagger NAME (msd-fcn, msd-crnn, jamendo-musicnn, ...; $GENRE_WEIGHTS_DIR) or model "
                   "file; a comma list concatenates their embeddings. The model is then a head (logreg, mlp) on the "
                   "frozen backbone's cached embeddings");
+  cmd->add_option("--augment-with", o->augment_with,
+                  "A folder per genre of extra clips (genre gan sample's output) added to the training part only");
   cmd->add_option("--pretrained", o->pretrained,
                   "Start the model from pretrained weights: an ImageNet folder's weights.safetensors (mobilenet-v1-0.25, "
                   "mobilenet-v2-0.35, squeezenet-1.1), a torchvision checkpoint converted by scripts/pth_to_safetensors.py, "

@@ -18,5 +18,6 @@ void register_predict(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_pretrained(CLI::App& app);  // embed, import-tagger
 void register_tag(CLI::App& app);
+void register_gan(CLI::App& app);  // gan train, gan sample
 
 }  // namespace genre::cli

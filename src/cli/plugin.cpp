@@ -15,6 +15,7 @@ void register_commands(CLI::App& app) {
   register_evaluate(app);
   register_models(app);
   register_pretrained(app);
+  register_gan(app);
 }
 
 ProbabilityFn load_probabilities(const std::string& path, int threads) {

@@ -265,6 +265,26 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     train_report.cache_hits += copy_report.cache_hits;
     train_report.files += copy_report.files;
   }
+  if (!o.augment_with.empty()) {
+    if (kind != SourceKind::Audio && kind != SourceKind::Image)
+      throw std::invalid_argument("train: --augment-with adds audio or images, not table rows");
+    const Dataset extra = load_dataset(o.augment_with, kind);
+    for (const auto& l : extra.labels)
+      if (ds.label_index(l) < 0) throw std::invalid_argument("train: --augment-with " + o.augment_with + " has label '" + l + "', which " + o.data + " has not");
+    LoadReport extra_report;
+    ExampleSet more = load_examples(extra, std::vector<Part>(extra.items.size(), Part::Train), Part::Train, fe, cache, jobs,
+                                    &extra_report, [&](size_t d, size_t t) { obs.loading(d, t, "train, added"); });
+    for (int& l : more.label) l = ds.label_index(extra.labels[size_t(l)]);
+    for (int& l : more.clip_label) l = ds.label_index(extra.labels[size_t(l)]);
+    for (auto& c : more.clips) c = "added:" + c;  // never a song of the collection
+    append_examples(train_set, more);
+    obs.message("added to the training part: " + std::to_string(more.clips.size()) + " clips (" +
+                std::to_string(more.count()) + " examples) from " + o.augment_with);
+    train_report.seconds += extra_report.seconds;
+    train_report.cache_hits += extra_report.cache_hits;
+    train_report.files += extra_report.files;
+    train_report.failures.insert(train_report.failures.end(), extra_report.failures.begin(), extra_report.failures.end());
+  }
   const ExampleSet valid_set = load_examples(ds, parts, Part::Valid, fe, cache, jobs, &valid_report,
                                              [&](size_t d, size_t t) { obs.loading(d, t, "valid"); });
   for (const auto* rep : {&train_report, &valid_report})
@@ -580,6 +600,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
                        {"threads", threads},       {"dropout", o.dropout},       {"train_clips", result.train_clips},
                        {"train_chunks", result.train_chunks}, {"seconds", since(t_start)},
                        {"parameters", result.parameters}};
+      if (!o.augment_with.empty()) m["training"]["augment_with"] = o.augment_with;
       if (!o.pretrained.empty())
         m["training"]["pretrained"] = {{"from", o.pretrained}, {"freeze", o.freeze}, {"backbone_lr_scale", o.backbone_lr_scale}};
       if (has_valid)
