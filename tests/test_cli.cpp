@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "genre/gtzan_features.h"
+#include "genre/png.h"
 #include "bad_corpus.h"
 #include "test_util.h"
 
@@ -216,4 +217,24 @@ TEST(Cli, FeaturesOfALongFileStayBoundedAndSaySo) {
   EXPECT_EQ(segments.status, 0) << segments.out;
   EXPECT_EQ(count_lines(read_bytes(dir.file("t.csv"))), 1u + 7u);
   EXPECT_NE(read_bytes(dir.file("t.csv")).find("long.6.wav,220500,"), std::string::npos);
+}
+
+// genre gan train, then sample with --picture: clips in a folder per genre and one panel of each.
+TEST(Cli, GanTrainSampleAndPicture) {
+  TempDir dir;
+  const std::string data = write_tone_collection(dir.file("data"), 1, 2);
+  auto tr = run("gan train --data " + data + " --out " + dir.file("gan") +
+                " --model-size 1 --latent 4 --batch-size 2 --steps 1 --critic-steps 1 --slices-per-file 1 --threads 1");
+  ASSERT_EQ(tr.status, 0) << tr.out;
+  auto sa = run("gan sample --model " + dir.file("gan/gan.pt") + " --out " + dir.file("s") + " --per-genre 2 --picture " +
+                dir.file("s.png"));
+  ASSERT_EQ(sa.status, 0) << sa.out;
+  for (const char* label : {"high", "low", "noisy"})
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.file("s/") + label), {}), 2) << label;
+  const genre::Image img = genre::read_png(dir.file("s.png"));
+  EXPECT_EQ(img.width, 12 + 5 * (2 * 129 + 12));  // five panels of 129 frames, scale 2
+  EXPECT_EQ(img.height, 12 + 24 + (2 * 64 + 12 + 22));  // one row: three genres
+  auto bad = run("gan sample --model " + dir.file("s.png") + " --out " + dir.file("t"));
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.out.find("s.png"), std::string::npos) << bad.out;
 }

@@ -1,12 +1,60 @@
 // genre gan train / genre gan sample (genre/wavegan.h).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <set>
 
 #include "commands.h"
+#include "genre/audio.h"
+#include "genre/mel.h"
+#include "genre/plot.h"
 #include "genre/wavegan.h"
 
 namespace genre::cli {
+namespace {
+
+// One panel per genre: the log-mel spectrogram (16 kHz, n_fft 512, hop 128, 64 bands, dB, one
+// shared scale: the loudest panel's top 80 dB) of the first clip written into each genre folder.
+void draw_samples(const std::vector<std::string>& files, const std::string& out) {
+  LogMelParams p;
+  p.sample_rate = 16000;
+  p.stft.n_fft = 512;
+  p.stft.hop_length = 128;
+  p.mel.n_mels = 64;
+  const LogMelSpectrogram log_mel(p);
+  std::vector<std::pair<std::string, Matrix>> panels;
+  std::set<std::string> seen;
+  float hi = -1e30f;
+  for (const auto& f : files) {
+    const std::string genre = std::filesystem::path(f).parent_path().filename().string();
+    if (!seen.insert(genre).second) continue;
+    Matrix t = transpose(log_mel(load_audio(f, p.sample_rate).samples));  // bands x frames, lowest first
+    for (float v : t.data) hi = std::max(hi, v);
+    panels.push_back({genre, std::move(t)});
+  }
+  if (panels.empty()) throw std::runtime_error(out + ": no clips to draw");
+  const int scale = 2, cols = 5, pad = 12, title_h = 22;
+  const int pw = int(panels[0].second.cols) * scale, ph = int(panels[0].second.rows) * scale;
+  const int rows = int((panels.size() + size_t(cols) - 1) / size_t(cols));
+  Canvas cv(cols * (pw + pad) + pad, rows * (ph + pad + title_h) + pad + 24, {255, 255, 255});
+  cv.text(pad, 6, "genre gan sample: one generated clip per genre - log-mel, 64 bands, 16 kHz, 1 s", {30, 30, 30});
+  for (size_t i = 0; i < panels.size(); ++i) {
+    const int x0 = pad + int(i % size_t(cols)) * (pw + pad), y0 = 24 + pad + int(i / size_t(cols)) * (ph + pad + title_h);
+    cv.text(x0, y0, panels[i].first, {30, 30, 30}, 2);
+    const Matrix& t = panels[i].second;
+    const Image img = spectrogram_image(t.data.data(), int(t.rows), int(t.cols), hi - 80.f, hi, scale);
+    for (int y = 0; y < img.height; ++y)
+      for (int x = 0; x < img.width; ++x) {
+        const uint8_t* px = img.at(x, y);
+        cv.rect(x0 + x, y0 + title_h + y, 1, 1, {px[0], px[1], px[2]});
+      }
+  }
+  write_png(out, cv.image());
+}
+
+}  // namespace
 
 void register_gan(CLI::App& app) {
   auto* gan = app.add_subcommand("gan", "WaveGAN: learn to make 1 s clips of each genre, and write them for augmentation");
@@ -43,14 +91,20 @@ void register_gan(CLI::App& app) {
   auto out = std::make_shared<std::string>();
   auto per = std::make_shared<int64_t>(10);
   auto seed = std::make_shared<uint64_t>(1);
+  auto picture = std::make_shared<std::string>();
   auto* sa = gan->add_subcommand("sample", "Write generated clips into OUT/<genre>/ (16-bit WAV, 16 kHz)");
   sa->add_option("-m,--model", *model, "GAN file (OUT/gan.pt of genre gan train)")->required();
   sa->add_option("-o,--out", *out, "Output folder")->required();
   sa->add_option("--per-genre", *per, "Clips per genre")->check(CLI::Range(1, 1000000))->capture_default_str();
   sa->add_option("--seed", *seed, "Random seed")->capture_default_str();
+  sa->add_option("--picture", *picture, "Also draw one clip of each genre's log-mel spectrogram into this PNG");
   sa->callback([=] {
     const auto files = sample_gan(*model, *per, *out, *seed);
     std::printf("wrote %zu clips into %s\n", files.size(), out->c_str());
+    if (!picture->empty()) {
+      draw_samples(files, *picture);
+      std::printf("wrote %s\n", picture->c_str());
+    }
   });
 }
 

@@ -72,7 +72,7 @@ void LoadedModel::probabilities(const float* x, int64_t n, double* out) const {
 }
 
 void network_probabilities(ClassifierImpl& net, const float* x, int64_t n, double* out) {
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;  // no autograd records, no version counters: only the result is kept
   at::globalContext().setFlushDenormal(true);  // denormal activations cost about 10x (genre/pretrained.h); per thread
   const auto& s = net.config().input;
   torch::Tensor in = torch::from_blob(const_cast<float*>(x), {n, s.c, s.h, s.w}, torch::kFloat32);
