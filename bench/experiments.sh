@@ -4,7 +4,7 @@
 # images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
 # that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
 # with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-cv-lstm-longer,
-# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv (default: the first three). Needs a
+# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, gan-cv (default: the first three). Needs a
 # build (scripts/build.sh); the imagenet groups need ../shared/weights/imagenet ($GENRE_WEIGHTS_DIR).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -101,6 +101,15 @@ for group in $GROUPS_WANTED; do
         run "images-$arch-scratch" "${common[@]}"
         run "images-$arch-imagenet" "${common[@]}" --pretrained "$WEIGHTS/imagenet/$arch/weights.safetensors"
         run "images-$arch-imagenet-probe" "${common[@]}" --pretrained "$WEIGHTS/imagenet/$arch/weights.safetensors" --freeze backbone
+      done
+      ;;
+    # WaveGAN clips (genre gan sample's output in $GENRE_GAN_SAMPLES) added to each fold's training
+    # part only, against the same runs without them; 1 s chunks, the generated clips' length.
+    gan-cv)
+      for arch in cnn3 lstm; do
+        common=(--data "$DATA/audio" --model "$arch" --chunk 1 --chunk-hop 2 --lr 1e-3 --epochs 4 --patience 2)
+        cv "gan-$arch-real" "${common[@]}"
+        cv "gan-$arch-with-generated" "${common[@]}" --augment-with "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}"
       done
       ;;
     imagenet-audio-cv)

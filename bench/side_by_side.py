@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""The reference stack's version of genre's transfer pipeline, for bench/side_by_side.sh.
+
+    /usr/bin/python3 bench/side_by_side.py embed LIST OUT.npy [THREADS]   # files -> msd-fcn embeddings
+    /usr/bin/python3 bench/side_by_side.py folds LIST OUT_DIR             # 5 song-grouped folds as genre split files
+    /usr/bin/python3 bench/side_by_side.py head LIST EMB.npy SPLIT_DIR    # logistic regression per fold: accuracy
+
+The same pipeline as `genre embed --model msd-fcn` and `genre train --backbone msd-fcn --freeze --model logreg`,
+written as the upstream project (minzwon/sota-music-tagging-models, training/model.py FCN) and a Python user would:
+decode with soundfile (libsndfile), mix to mono, resample to 16 kHz with libsoxr (SOXR_HQ, called through ctypes:
+genre's resampler, so both sides see the same input), torchaudio's MelSpectrogram + AmplitudeToDB with the stored
+window and filter bank, the FCN's five conv blocks in torch, 29 s windows every 14.5 s (a clip shorter than one
+window is repeated to fill it), the mean of a file's window embeddings. The head is sklearn's standardisation +
+multinomial logistic regression. Debian's python3-torch, -torchaudio, -soundfile, -sklearn; never a genre dependency.
+Before use, the network reproduces ../shared/weights/msd-fcn/reference (the embedding within 1e-4).
+"""
+import ctypes
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+WEIGHTS = Path(os.environ.get("GENRE_WEIGHTS_DIR", Path(__file__).resolve().parent.parent.parent / "shared" / "weights"))
+RATE, WINDOW, HOP = 16000, 464000, 232000
+
+
+def read_safetensors(path):
+    raw = Path(path).read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = t["data_offsets"]
+        dtype = {"F32": np.float32, "I64": np.int64}[t["dtype"]]
+        out[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=dtype).reshape(t["shape"]).copy()
+    return out
+
+
+def fcn():
+    import torch
+    import torchaudio
+    from torch import nn
+
+    class Conv_2d(nn.Module):  # upstream training/modules.py
+        def __init__(self, cin, cout, pooling):
+            super().__init__()
+            self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+            self.bn = nn.BatchNorm2d(cout)
+            self.relu = nn.ReLU()
+            self.mp = nn.MaxPool2d(pooling)
+
+        def forward(self, x):
+            return self.mp(self.relu(self.bn(self.conv(x))))
+
+    class FCN(nn.Module):  # upstream training/model.py, returning the 64-d embedding before `dense`
+        def __init__(self):
+            super().__init__()
+            self.spec = torchaudio.transforms.MelSpectrogram(sample_rate=16000, n_fft=512, f_min=0.0, f_max=8000.0, n_mels=96)
+            self.to_db = torchaudio.transforms.AmplitudeToDB()
+            self.spec_bn = nn.BatchNorm2d(1)
+            self.layer1 = Conv_2d(1, 64, (2, 4))
+            self.layer2 = Conv_2d(64, 128, (2, 4))
+            self.layer3 = Conv_2d(128, 128, (2, 4))
+            self.layer4 = Conv_2d(128, 128, (3, 5))
+            self.layer5 = Conv_2d(128, 64, (4, 4))
+            self.dense = nn.Linear(64, 50)
+            self.dropout = nn.Dropout(0.5)
+
+        def forward(self, x):
+            x = self.spec_bn(self.to_db(self.spec(x)).unsqueeze(1))
+            for layer in (self.layer1, self.layer2, self.layer3, self.layer4, self.layer5):
+                x = layer(x)
+            return x.view(x.size(0), -1)
+
+    net = FCN()
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in read_safetensors(WEIGHTS / "msd-fcn" / "weights.safetensors").items()})
+    return net.eval()
+
+
+_soxr = ctypes.CDLL("libsoxr.so.0")
+
+
+class _IoSpec(ctypes.Structure):
+    _fields_ = [("itype", ctypes.c_int), ("otype", ctypes.c_int), ("scale", ctypes.c_double), ("e", ctypes.c_void_p),
+                ("flags", ctypes.c_ulong)]
+
+
+class _QSpec(ctypes.Structure):
+    _fields_ = [("precision", ctypes.c_double), ("phase_response", ctypes.c_double), ("passband_end", ctypes.c_double),
+                ("stopband_begin", ctypes.c_double), ("e", ctypes.c_void_p), ("flags", ctypes.c_ulong)]
+
+
+_soxr.soxr_io_spec.argtypes = [ctypes.c_int, ctypes.c_int]
+_soxr.soxr_io_spec.restype = _IoSpec
+_soxr.soxr_quality_spec.argtypes = [ctypes.c_ulong, ctypes.c_ulong]
+_soxr.soxr_quality_spec.restype = _QSpec
+_soxr.soxr_oneshot.restype = ctypes.c_char_p
+
+
+def resample(y, sr):
+    """libsoxr's one-shot resampling to 16 kHz, SOXR_HQ (recipe 4), float32: genre's setting."""
+    if sr == RATE:
+        return y
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    out = np.zeros(int(len(y) * RATE / sr + 0.5), dtype=np.float32)
+    done = ctypes.c_size_t(0)
+    io = _soxr.soxr_io_spec(0, 0)  # SOXR_FLOAT32_I in and out
+    q = _soxr.soxr_quality_spec(4, 0)
+    err = _soxr.soxr_oneshot(ctypes.c_double(sr), ctypes.c_double(RATE), ctypes.c_uint(1),
+                             y.ctypes.data_as(ctypes.c_void_p), ctypes.c_size_t(len(y)), None,
+                             out.ctypes.data_as(ctypes.c_void_p), ctypes.c_size_t(len(out)), ctypes.byref(done),
+                             ctypes.byref(io), ctypes.byref(q), None)
+    if err:
+        raise RuntimeError(err.decode())
+    return out[:done.value]
+
+
+def windows(y):
+    """29 s windows every 14.5 s that fit whole; a shorter clip is repeated to fill one window."""
+    if len(y) < WINDOW:
+        return np.resize(y, WINDOW)[None, :] if len(y) else np.zeros((0, WINDOW), np.float32)
+    starts = range(0, len(y) - WINDOW + 1, HOP)
+    return np.stack([y[s:s + WINDOW] for s in starts])
+
+
+def check_reference(net):
+    import soundfile
+    import torch
+    worst = 0.0
+    for ref in sorted((WEIGHTS / "msd-fcn" / "reference").glob("*.json")):
+        r = json.loads(ref.read_text())
+        y, _ = soundfile.read(WEIGHTS / "reference-audio" / Path(r["input_file"]).name, dtype="float32")
+        with torch.no_grad():
+            e = net(torch.from_numpy(y[None, :])).numpy()[0]
+        worst = max(worst, float(np.abs(e - np.array(r["embedding"]["values"], np.float32)).max()))
+    if worst > 1e-4:
+        sys.exit(f"side_by_side.py: the Python FCN misses the reference embedding by {worst:.2e}")
+    print(f"python FCN against ../shared/weights/msd-fcn/reference: embedding within {worst:.1e}", file=sys.stderr)
+
+
+def embed(list_file, out, threads):
+    import soundfile
+    import torch
+    torch.set_num_threads(threads)
+    net = fcn()
+    check_reference(net)
+    files = Path(list_file).read_text().splitlines()
+    rows = []
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        for f in files:
+            y, sr = soundfile.read(f, dtype="float32", always_2d=True)
+            w = windows(resample(y.mean(axis=1), sr))
+            rows.append(net(torch.from_numpy(w)).mean(0).numpy())
+    seconds = time.perf_counter() - t0
+    np.save(out, np.stack(rows).astype(np.float32))
+    print(f"python: {len(files)} files in {seconds:.1f} s: {len(files) / seconds:.2f} files/s ({threads} torch threads)")
+
+
+def song_of(f):
+    return Path(f).parent.name + "/" + Path(f).stem
+
+
+def folds(list_file, out_dir):
+    """Five folds stratified by genre and grouped by song; run F tests on fold F, validates on F+1, trains on the
+    rest (genre's kfold layout), written as genre list splits: '<train|valid|test> <label>/<name>' lines."""
+    from sklearn.model_selection import StratifiedGroupKFold
+    files = Path(list_file).read_text().splitlines()
+    labels = [Path(f).parent.name for f in files]
+    fold_of = np.zeros(len(files), int)
+    for k, (_, test) in enumerate(StratifiedGroupKFold(5, shuffle=True, random_state=0).split(files, labels, [song_of(f) for f in files])):
+        fold_of[test] = k
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for run in range(5):
+        part = {run: "test", (run + 1) % 5: "valid"}
+        lines = [f"{part.get(fold_of[i], 'train')} {song_of(f)}" for i, f in enumerate(files)]
+        (Path(out_dir) / f"fold{run}.txt").write_text("\n".join(lines) + "\n")
+
+
+def head(list_file, emb, split_dir):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    files = Path(list_file).read_text().splitlines()
+    X = np.load(emb)
+    labels = np.array([Path(f).parent.name for f in files])
+    correct = 0
+    for run in range(5):
+        # genre trains on the train part (its valid part only stops the training early) and tests on the test part.
+        parts = np.array([l.split()[0] for l in (Path(split_dir) / f"fold{run}.txt").read_text().splitlines()])
+        train, test = parts == "train", parts == "test"
+        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(X[train], labels[train])
+        pred = clf.predict(X[test])
+        correct += int((pred == labels[test]).sum())
+        print(f"python head fold {run}: {float((pred == labels[test]).mean()):.3f}")
+    print(f"python head, 5 folds pooled: {correct / len(files):.3f} accuracy ({correct}/{len(files)})")
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+    if cmd == "embed":
+        embed(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 1)
+    elif cmd == "folds":
+        folds(sys.argv[2], sys.argv[3])
+    elif cmd == "head":
+        head(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        sys.exit(__doc__)
