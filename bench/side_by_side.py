@@ -27,59 +27,11 @@ WEIGHTS = Path(os.environ.get("GENRE_WEIGHTS_DIR", Path(__file__).resolve().pare
 RATE, WINDOW, HOP = 16000, 464000, 232000
 
 
-def read_safetensors(path):
-    raw = Path(path).read_bytes()
-    n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for name, t in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = t["data_offsets"]
-        dtype = {"F32": np.float32, "I64": np.int64}[t["dtype"]]
-        out[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=dtype).reshape(t["shape"]).copy()
-    return out
-
-
 def fcn():
-    import torch
-    import torchaudio
-    from torch import nn
-
-    class Conv_2d(nn.Module):  # upstream training/modules.py
-        def __init__(self, cin, cout, pooling):
-            super().__init__()
-            self.conv = nn.Conv2d(cin, cout, 3, padding=1)
-            self.bn = nn.BatchNorm2d(cout)
-            self.relu = nn.ReLU()
-            self.mp = nn.MaxPool2d(pooling)
-
-        def forward(self, x):
-            return self.mp(self.relu(self.bn(self.conv(x))))
-
-    class FCN(nn.Module):  # upstream training/model.py, returning the 64-d embedding before `dense`
-        def __init__(self):
-            super().__init__()
-            self.spec = torchaudio.transforms.MelSpectrogram(sample_rate=16000, n_fft=512, f_min=0.0, f_max=8000.0, n_mels=96)
-            self.to_db = torchaudio.transforms.AmplitudeToDB()
-            self.spec_bn = nn.BatchNorm2d(1)
-            self.layer1 = Conv_2d(1, 64, (2, 4))
-            self.layer2 = Conv_2d(64, 128, (2, 4))
-            self.layer3 = Conv_2d(128, 128, (2, 4))
-            self.layer4 = Conv_2d(128, 128, (3, 5))
-            self.layer5 = Conv_2d(128, 64, (4, 4))
-            self.dense = nn.Linear(64, 50)
-            self.dropout = nn.Dropout(0.5)
-
-        def forward(self, x):
-            x = self.spec_bn(self.to_db(self.spec(x)).unsqueeze(1))
-            for layer in (self.layer1, self.layer2, self.layer3, self.layer4, self.layer5):
-                x = layer(x)
-            return x.view(x.size(0), -1)
-
-    net = FCN()
-    net.load_state_dict({k: torch.from_numpy(v) for k, v in read_safetensors(WEIGHTS / "msd-fcn" / "weights.safetensors").items()})
-    return net.eval()
+    """The upstream FCN (tools/taggers.py) with msd-fcn's weights, in eval mode."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import taggers
+    return taggers.load(taggers.FCN, WEIGHTS / "msd-fcn")
 
 
 _soxr = ctypes.CDLL("libsoxr.so.0")
@@ -136,7 +88,7 @@ def check_reference(net):
         r = json.loads(ref.read_text())
         y, _ = soundfile.read(WEIGHTS / "reference-audio" / Path(r["input_file"]).name, dtype="float32")
         with torch.no_grad():
-            e = net(torch.from_numpy(y[None, :])).numpy()[0]
+            e = net.embed(torch.from_numpy(y[None, :])).numpy()[0]
         worst = max(worst, float(np.abs(e - np.array(r["embedding"]["values"], np.float32)).max()))
     if worst > 1e-4:
         sys.exit(f"side_by_side.py: the Python FCN misses the reference embedding by {worst:.2e}")
@@ -156,7 +108,7 @@ def embed(list_file, out, threads):
         for f in files:
             y, sr = soundfile.read(f, dtype="float32", always_2d=True)
             w = windows(resample(y.mean(axis=1), sr))
-            rows.append(net(torch.from_numpy(w)).mean(0).numpy())
+            rows.append(net.embed(torch.from_numpy(w)).mean(0).numpy())
     seconds = time.perf_counter() - t0
     np.save(out, np.stack(rows).astype(np.float32))
     print(f"python: {len(files)} files in {seconds:.1f} s: {len(files) / seconds:.2f} files/s ({threads} torch threads)")

@@ -11,63 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
-import torchaudio
+
+from taggers import CRNN, load
 
 root = Path(__file__).resolve().parent.parent
 weights = Path(sys.argv[1] if len(sys.argv) > 1 else root.parent / "shared" / "weights")
 out = root / "tests" / "data" / "pretrained"
-
-
-def read_safetensors(path):
-    data = Path(path).read_bytes()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    tensors = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = e["data_offsets"]
-        dt = {"F32": np.float32, "I64": np.int64}[e["dtype"]]
-        tensors[name] = torch.from_numpy(np.frombuffer(data[8 + n + a:8 + n + b], dtype=dt).reshape(e["shape"]).copy())
-    return tensors
-
-
-class Conv_2d(nn.Module):
-    def __init__(self, cin, cout, pooling):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
-        self.bn = nn.BatchNorm2d(cout)
-        self.relu = nn.ReLU()
-        self.mp = nn.MaxPool2d(pooling)
-
-    def forward(self, x):
-        return self.mp(self.relu(self.bn(self.conv(x))))
-
-
-class CRNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.spec = torchaudio.transforms.MelSpectrogram(sample_rate=16000, n_fft=512, f_min=0.0, f_max=8000.0, n_mels=96)
-        self.to_db = torchaudio.transforms.AmplitudeToDB()
-        self.spec_bn = nn.BatchNorm2d(1)
-        self.layer1 = Conv_2d(1, 64, pooling=2)
-        self.layer2 = Conv_2d(64, 128, pooling=3)
-        self.layer3 = Conv_2d(128, 128, pooling=4)
-        self.layer4 = Conv_2d(128, 128, pooling=4)
-        self.layer5 = nn.GRU(128, 32, 2, batch_first=True)
-        self.dropout = nn.Dropout(0.5)
-        self.dense = nn.Linear(32, 50)
-
-    def embed(self, x):
-        x = self.spec_bn(self.to_db(self.spec(x)).unsqueeze(1))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        x = x.squeeze(2).permute(0, 2, 1)
-        x, _ = self.layer5(x)
-        return x[:, -1, :]
-
-    def forward(self, x):
-        return torch.sigmoid(self.dense(self.dropout(self.embed(x))))
 
 
 def read_wav(path):
@@ -83,9 +32,7 @@ def write_wav(path, x):
 
 torch.set_num_threads(1)
 src = weights / "msd-crnn"
-model = CRNN()
-model.load_state_dict(read_safetensors(src / "weights.safetensors"), strict=True)
-model.eval()
+model = load(CRNN, src)
 ref = json.loads((src / "reference" / "hiphop.00002.json").read_text())
 full = read_wav(src / "reference" / ref["input_file"])
 with torch.no_grad():

@@ -1,0 +1,96 @@
+"""The upstream taggers (minzwon/sota-music-tagging-models training/model.py and modules.py, retyped from
+../shared/weights/*/model.md) in Debian's torch and torchaudio, and a safetensors reader: shared by
+tools/make_pretrained_fixture.py and bench/side_by_side.py. Reference code only; never a genre dependency."""
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torchaudio
+
+
+def read_safetensors(path):
+    data = Path(path).read_bytes()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    tensors = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = e["data_offsets"]
+        dt = {"F32": np.float32, "I64": np.int64}[e["dtype"]]
+        tensors[name] = torch.from_numpy(np.frombuffer(data[8 + n + a:8 + n + b], dtype=dt).reshape(e["shape"]).copy())
+    return tensors
+
+
+class Conv_2d(nn.Module):
+    def __init__(self, cin, cout, pooling):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        self.bn = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU()
+        self.mp = nn.MaxPool2d(pooling)
+
+    def forward(self, x):
+        return self.mp(self.relu(self.bn(self.conv(x))))
+
+
+def front_end():
+    """spec, to_db: the taggers' own log-mel front end (16 kHz, n_fft 512, 96 HTK bands, dB)."""
+    return (torchaudio.transforms.MelSpectrogram(sample_rate=16000, n_fft=512, f_min=0.0, f_max=8000.0, n_mels=96),
+            torchaudio.transforms.AmplitudeToDB())
+
+
+class FCN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.spec, self.to_db = front_end()
+        self.spec_bn = nn.BatchNorm2d(1)
+        self.layer1 = Conv_2d(1, 64, pooling=(2, 4))
+        self.layer2 = Conv_2d(64, 128, pooling=(2, 4))
+        self.layer3 = Conv_2d(128, 128, pooling=(2, 4))
+        self.layer4 = Conv_2d(128, 128, pooling=(3, 5))
+        self.layer5 = Conv_2d(128, 64, pooling=(4, 4))
+        self.dense = nn.Linear(64, 50)
+        self.dropout = nn.Dropout(0.5)
+
+    def embed(self, x):
+        x = self.spec_bn(self.to_db(self.spec(x)).unsqueeze(1))
+        x = self.layer5(self.layer4(self.layer3(self.layer2(self.layer1(x)))))
+        return x.view(x.size(0), -1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.dense(self.dropout(self.embed(x))))
+
+
+class CRNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.spec, self.to_db = front_end()
+        self.spec_bn = nn.BatchNorm2d(1)
+        self.layer1 = Conv_2d(1, 64, pooling=2)
+        self.layer2 = Conv_2d(64, 128, pooling=3)
+        self.layer3 = Conv_2d(128, 128, pooling=4)
+        self.layer4 = Conv_2d(128, 128, pooling=4)
+        self.layer5 = nn.GRU(128, 32, 2, batch_first=True)
+        self.dropout = nn.Dropout(0.5)
+        self.dense = nn.Linear(32, 50)
+
+    def embed(self, x):
+        x = self.spec_bn(self.to_db(self.spec(x)).unsqueeze(1))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = x.squeeze(2).permute(0, 2, 1)
+        x, _ = self.layer5(x)
+        return x[:, -1, :]
+
+    def forward(self, x):
+        return torch.sigmoid(self.dense(self.dropout(self.embed(x))))
+
+
+def load(cls, folder):
+    """cls() with the weights of ../shared/weights/<name>/weights.safetensors (strict), in eval mode."""
+    model = cls()
+    model.load_state_dict(read_safetensors(Path(folder) / "weights.safetensors"), strict=True)
+    return model.eval()
