@@ -4,8 +4,9 @@
 # images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
 # that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
 # with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-cv-lstm-longer,
-# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, gan-cv (default: the first three). Needs a
-# build (scripts/build.sh); the imagenet groups need ../shared/weights/imagenet ($GENRE_WEIGHTS_DIR).
+# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, gan-cv, gan-judge, efficientnet-images (default: the first three). Needs a
+# build (scripts/build.sh); the imagenet groups need ../shared/weights/imagenet ($GENRE_WEIGHTS_DIR;
+# IMAGENET_ARCHS picks the architectures of imagenet-images).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 G=${GENRE_BIN:-build/genre}
@@ -96,7 +97,7 @@ for group in $GROUPS_WANTED; do
     # fine-tuned whole (pretrained layers at lr x 0.1, the default --backbone-lr-scale) and as a
     # linear probe (--freeze backbone).
     imagenet-images)
-      for arch in mobilenet-v2-0.35 squeezenet-1.1 mobilenet-v1-0.25; do
+      for arch in ${IMAGENET_ARCHS:-mobilenet-v2-0.35 squeezenet-1.1 mobilenet-v1-0.25}; do
         common=(--data "$DATA/images_original" --model "$arch" --input image --split fault-filtered --lr 1e-3 --epochs 15 --patience 4)
         run "images-$arch-scratch" "${common[@]}"
         run "images-$arch-imagenet" "${common[@]}" --pretrained "$WEIGHTS/imagenet/$arch/weights.safetensors"
@@ -107,10 +108,23 @@ for group in $GROUPS_WANTED; do
     # part only, against the same runs without them; 1 s chunks, the generated clips' length.
     gan-cv)
       for arch in cnn3 lstm; do
-        common=(--data "$DATA/audio" --model "$arch" --chunk 1 --chunk-hop 2 --lr 1e-3 --epochs 4 --patience 2)
+        epochs=6; [[ $arch == lstm ]] && epochs=3   # CPU time: the LSTM cost 7-8x cnn3 an epoch (README)
+        common=(--data "$DATA/audio" --model "$arch" --chunk 1 --chunk-hop 4 --lr 1e-3 --epochs $epochs --patience 2)
         cv "gan-$arch-real" "${common[@]}"
         cv "gan-$arch-with-generated" "${common[@]}" --augment-with "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}"
       done
+      ;;
+    # How often classifiers trained on real clips give generated clips their intended genre: the
+    # bundled model, and gan-cv's fold-0 cnn3 trained on real 1 s chunks (run gan-cv first).
+    gan-judge)
+      for m in models/genre-default.genre "$OUT/gan-cnn3-real-f0/model.genre"; do
+        [[ -f $m ]] || continue
+        $G evaluate --model "$m" --data "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}" --part all --out "$OUT/gan-judge-$(basename "$(dirname "$m")")" > "$OUT/gan-judge.log" 2>&1
+        echo "| generated clips judged by $m | $(sed -n '/^| n | accuracy/{n;n;p}' "$OUT/gan-judge-$(basename "$(dirname "$m")")/report.md" | head -1) |"
+      done
+      ;;
+    efficientnet-images)
+      run images-efficientnet-b0 --data "$DATA/images_original" --model efficientnet-b0 --input image --split fault-filtered --lr 1e-3 --epochs 8 --patience 3
       ;;
     imagenet-audio-cv)
       common=(--data "$DATA/audio" --model mobilenet-v2-0.35 --chunk-hop 4 --lr 1e-3 --epochs 8 --patience 3)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The reference stack's version of genre's transfer pipeline, for bench/side_by_side.sh.
 
-    /usr/bin/python3 bench/side_by_side.py embed LIST OUT.npy [THREADS]   # files -> msd-fcn embeddings
+    /usr/bin/python3 bench/side_by_side.py embed LIST OUT.npy [THREADS [--flush-denormal]]  # files -> msd-fcn embeddings
+    /usr/bin/python3 bench/side_by_side.py exact LIST GENRE.npy PYTHON.npy   # the 5 most different files in float64
     /usr/bin/python3 bench/side_by_side.py folds LIST OUT_DIR             # 5 song-grouped folds as genre split files
     /usr/bin/python3 bench/side_by_side.py head LIST EMB.npy SPLIT_DIR    # logistic regression per fold: accuracy
 
@@ -95,10 +96,11 @@ def check_reference(net):
     print(f"python FCN against ../shared/weights/msd-fcn/reference: embedding within {worst:.1e}", file=sys.stderr)
 
 
-def embed(list_file, out, threads):
+def embed(list_file, out, threads, flush_denormal=False):
     import soundfile
     import torch
     torch.set_num_threads(threads)
+    torch.set_flush_denormal(flush_denormal)  # genre flushes denormals to zero (README: "Denormals")
     net = fcn()
     check_reference(net)
     files = Path(list_file).read_text().splitlines()
@@ -111,7 +113,25 @@ def embed(list_file, out, threads):
             rows.append(net.embed(torch.from_numpy(w)).mean(0).numpy())
     seconds = time.perf_counter() - t0
     np.save(out, np.stack(rows).astype(np.float32))
-    print(f"python: {len(files)} files in {seconds:.1f} s: {len(files) / seconds:.2f} files/s ({threads} torch threads)")
+    print(f"python: {len(files)} files in {seconds:.1f} s: {len(files) / seconds:.2f} files/s ({threads} torch threads, "
+          f"flush denormal {flush_denormal})")
+
+
+def exact(list_file, genre_npy, python_npy, worst=5):
+    """On the files where genre and Python differ most: both against the same Python model run in float64."""
+    import soundfile
+    import torch
+    files = Path(list_file).read_text().splitlines()
+    g, p = np.load(genre_npy), np.load(python_npy)
+    net = fcn().double()
+    dg = dp = 0.0
+    for i in np.argsort(-np.abs(g - p).max(1))[:worst]:
+        y, sr = soundfile.read(files[i], dtype="float32", always_2d=True)
+        with torch.no_grad():
+            e = net.embed(torch.from_numpy(windows(resample(y.mean(axis=1), sr))).double()).mean(0).numpy()
+        dg, dp = max(dg, float(np.abs(g[i] - e).max())), max(dp, float(np.abs(p[i] - e).max()))
+    print(f"on the {worst} files that differ most, against the same model in float64: genre within {dg:.1e}, "
+          f"the Python float32 pipeline within {dp:.1e}")
 
 
 def song_of(f):
@@ -156,7 +176,9 @@ def head(list_file, emb, split_dir):
 if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "embed":
-        embed(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 1)
+        embed(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 1, "--flush-denormal" in sys.argv)
+    elif cmd == "exact":
+        exact(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "folds":
         folds(sys.argv[2], sys.argv[3])
     elif cmd == "head":

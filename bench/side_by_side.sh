@@ -3,8 +3,10 @@
 # -soundfile, -sklearn), same pretrained network (msd-fcn), same windows (29 s every 14.5 s), same head
 # (logistic regression), same files, same run:
 #  1. throughput, decoding and resampling included, no cache: genre embed against the Python pipeline,
-#     both on one thread, then both on two (genre: --jobs 2, one torch thread each; Python: torch on 2 threads);
-#  2. the embeddings of the two sides, file by file: the largest difference;
+#     both on one thread (Python as written, then with denormals flushed to zero as genre does), then both on two
+#     (genre: --jobs 2, one torch thread each; Python: torch on 2 threads);
+#  2. the embeddings of the two sides, file by file: the largest difference, and on the files that differ most,
+#     each side against the same Python model run in float64;
 #  3. accuracy: 5 folds grouped by song (sklearn's StratifiedGroupKFold, written as genre list splits), genre's
 #     head (genre train --backbone msd-fcn --model logreg, genre evaluate --part test) against sklearn's on the
 #     Python embeddings, the same train and test songs.
@@ -36,6 +38,8 @@ g1=$(OMP_NUM_THREADS=1 secs "$G" embed "${FILES[@]}" --model msd-fcn --cache non
 p1=$(OMP_NUM_THREADS=1 secs $PY bench/side_by_side.py embed "$TMP/files.txt" "$TMP/python.npy" 1)
 grep -h "python FCN" "$TMP/last.log"
 echo "1 thread:  genre $(rate "$g1"), python $(rate "$p1"): genre $(awk -v a="$p1" -v b="$g1" 'BEGIN { printf "%.2f", a / b }')x"
+p1f=$(OMP_NUM_THREADS=1 secs $PY bench/side_by_side.py embed "$TMP/files.txt" "$TMP/python-flush.npy" 1 --flush-denormal)
+echo "1 thread:  python with torch.set_flush_denormal(True) as genre: $(rate "$p1f"): genre $(awk -v a="$p1f" -v b="$g1" 'BEGIN { printf "%.2f", a / b }')x"
 g2=$(OMP_NUM_THREADS=1 secs "$G" embed "${FILES[@]}" --model msd-fcn --cache none --jobs 2 --out "$TMP/genre2.npy")
 p2=$(secs $PY bench/side_by_side.py embed "$TMP/files.txt" "$TMP/python2.npy" 2)
 echo "2 threads: genre $(rate "$g2"), python $(rate "$p2"): genre $(awk -v a="$p2" -v b="$g2" 'BEGIN { printf "%.2f", a / b }')x"
@@ -52,9 +56,12 @@ g = np.load(t / "genre.npy")[[names.index(f) for f in files]]
 p = np.load(t / "python.npy")
 d = np.abs(g - p)
 print(f"{len(files)} files x {g.shape[1]} dims: largest difference {d.max():.2e} (file {files[int(d.max(1).argmax())].split('/')[-1]}), "
-      f"mean {d.mean():.2e}; embeddings' own scale (sd) {p.std():.3f}")
+      f"mean {d.mean():.2e}; embeddings' own scale (sd) {p.std():.3f}; files within 1e-4: {int((d.max(1) <= 1e-4).sum())}")
 print(f"the two genre runs (--jobs 1 and 2) differ by {np.abs(np.load(t / 'genre.npy') - np.load(t / 'genre2.npy')).max():.1e}")
 EOF
+# genre's names file lists the files in the order given, as files.txt
+cmp -s <(cut -f1 "$TMP/genre.names.txt") "$TMP/files.txt" || { echo "genre embed reordered the files"; exit 1; }
+$PY bench/side_by_side.py exact "$TMP/files.txt" "$TMP/genre.npy" "$TMP/python.npy"
 
 echo "== 3. accuracy, 5 song-grouped folds, the same train and test songs on both sides"
 $PY bench/side_by_side.py folds "$TMP/files.txt" "$TMP/folds"
