@@ -13,6 +13,7 @@
 #include "genre/train.h"
 #include "genre/wavegan.h"
 #include "test_util.h"
+#include "train_util.h"
 
 namespace fs = std::filesystem;
 using namespace genre;
@@ -70,18 +71,7 @@ TEST(WaveGan, TrainResumeSampleAndAugment) {
   EXPECT_THROW(sample_gan(dir.file("gan/log.csv"), 1, dir.file("x")), std::runtime_error);
 
   // --augment-with: the generated clips join the training part; validation is unchanged.
-  TrainOptions t;
-  t.data = data;
-  t.out = dir.file("plain");
-  t.model = "tiny";
-  t.split = "stratified:60/40/0";
-  t.epochs = 1;
-  t.batch_size = 8;
-  t.threads = 1;
-  t.jobs = 1;
-  t.cache_dir = "none";
-  t.frontend.chunk_seconds = 1;
-  t.frontend.chunk_hop = 1;
+  TrainOptions t = small_train_options(data, dir.file("plain"), "tiny", 1, 1);
   const TrainResult plain = train(t);
   t.out = dir.file("augmented");
   t.augment_with = dir.file("samples");

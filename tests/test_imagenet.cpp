@@ -16,6 +16,7 @@
 #include "genre/torch_model.h"
 #include "genre/train.h"
 #include "test_util.h"
+#include "train_util.h"
 
 namespace fs = std::filesystem;
 using namespace genre;
@@ -172,19 +173,7 @@ TEST(ImageNet, FreezeBackboneOrTheFirstLayers) {
 TEST(ImageNet, TrainingWithAFrozenBackboneLeavesItAsLoaded) {
   TempDir dir;
   const std::string data = write_tone_collection(dir.file("data"), 4, 3);
-  TrainOptions o;
-  o.data = data;
-  o.model = "mobilenet-v1-0.25";
-  o.split = "stratified:60/40/0";
-  o.epochs = 1;
-  o.batch_size = 8;
-  o.lr = 1e-3;
-  o.threads = 1;
-  o.jobs = 2;
-  o.cache_dir = "none";
-  o.frontend.chunk_seconds = 1;
-  o.frontend.chunk_hop = 1;
-  o.out = dir.file("a");
+  TrainOptions o = small_train_options(data, dir.file("a"), "mobilenet-v1-0.25", 1, 1);
   const TrainResult a = train(o);
   o.out = dir.file("b");
   o.pretrained = a.model_path;

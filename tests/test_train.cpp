@@ -13,6 +13,7 @@
 #include "genre/torch_model.h"
 #include "genre/train.h"
 #include "test_util.h"
+#include "train_util.h"
 
 using namespace genre;
 using namespace genre::test;
@@ -28,19 +29,8 @@ std::string make_collection(const TempDir& dir) {
 }
 
 TrainOptions options(const std::string& data, const std::string& out, int epochs) {
-  TrainOptions o;
-  o.data = data;
-  o.out = out;
-  o.model = "tiny";
-  o.split = "stratified:60/40/0";
-  o.epochs = epochs;
-  o.batch_size = 8;
+  TrainOptions o = small_train_options(data, out, "tiny", epochs, 2);
   o.lr = 3e-3;
-  o.threads = 1;
-  o.jobs = 2;
-  o.cache_dir = "none";
-  o.frontend.chunk_seconds = 2;
-  o.frontend.chunk_hop = 1;
   o.augment = "specaugment,gain";
   return o;
 }
