@@ -33,6 +33,12 @@ struct LoadReport {
   size_t files = 0, cache_hits = 0;
   std::vector<std::string> failures;  // "path: reason"
   double seconds = 0;
+  // Files, cache hits and seconds of another load (its failures are the caller's to merge or not).
+  void add_counts(const LoadReport& r) {
+    files += r.files;
+    cache_hits += r.cache_hits;
+    seconds += r.seconds;
+  }
 };
 
 // Features of the items of `ds` whose part is `part`. Table datasets use their rows (shape

@@ -18,6 +18,8 @@ class Canvas {
   Canvas(int width, int height, Rgb background = {255, 255, 255});
   void rect(int x, int y, int w, int h, Rgb c);
   void line(double x0, double y0, double x1, double y1, Rgb c, int thickness = 1);
+  // An RGB(A) image with its top-left corner at (x, y), clipped to the canvas (alpha ignored).
+  void paste(int x, int y, const Image& img);
   // Text with its top-left corner at (x, y); scale 1 = 5x7 pixel glyphs on a 6-pixel advance.
   void text(int x, int y, const std::string& s, Rgb c, int scale = 1);
   static int text_width(const std::string& s, int scale = 1) { return int(s.size()) * 6 * scale; }

@@ -44,12 +44,7 @@ void draw_samples(const std::vector<std::string>& files, const std::string& out)
     const int x0 = pad + int(i % size_t(cols)) * (pw + pad), y0 = 24 + pad + int(i / size_t(cols)) * (ph + pad + title_h);
     cv.text(x0, y0, panels[i].first, {30, 30, 30}, 2);
     const Matrix& t = panels[i].second;
-    const Image img = spectrogram_image(t.data.data(), int(t.rows), int(t.cols), hi - 80.f, hi, scale);
-    for (int y = 0; y < img.height; ++y)
-      for (int x = 0; x < img.width; ++x) {
-        const uint8_t* px = img.at(x, y);
-        cv.rect(x0 + x, y0 + title_h + y, 1, 1, {px[0], px[1], px[2]});
-      }
+    cv.paste(x0, y0 + title_h, spectrogram_image(t.data.data(), int(t.rows), int(t.cols), hi - 80.f, hi, scale));
   }
   write_png(out, cv.image());
 }

@@ -150,12 +150,7 @@ void run_preview(const std::string& file, const std::string& out, std::string au
   for (size_t i = 0; i < panels.size(); ++i) {
     const int x0 = pad + int(i % cols) * (pw + pad), y0 = 24 + pad + int(i / cols) * (ph + pad + title_h);
     cv.text(x0, y0, panels[i].first, {30, 30, 30}, 2);
-    Image img = spectrogram_image(panels[i].second.data(), int(sh.h), int(sh.w), lo, hi, scale);
-    for (int y = 0; y < img.height; ++y)
-      for (int x = 0; x < img.width; ++x) {
-        const uint8_t* px = img.at(x, y);
-        cv.rect(x0 + x, y0 + title_h + y, 1, 1, {px[0], px[1], px[2]});
-      }
+    cv.paste(x0, y0 + title_h, spectrogram_image(panels[i].second.data(), int(sh.h), int(sh.w), lo, hi, scale));
   }
   write_png(out, cv.image());
   std::printf("wrote %s (%zu panels)\n", out.c_str(), panels.size());

@@ -261,9 +261,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     const ExampleSet copies = load_examples(ds, parts, Part::Train, FrontEnd(limited, embedder), cache, jobs, &copy_report,
                                             [&](size_t d, size_t t) { obs.loading(d, t, "train, band-limited"); });
     append_examples(train_set, copies);
-    train_report.seconds += copy_report.seconds;
-    train_report.cache_hits += copy_report.cache_hits;
-    train_report.files += copy_report.files;
+    train_report.add_counts(copy_report);  // a copy's failure is its original's, already reported
   }
   if (!o.augment_with.empty()) {
     if (kind != SourceKind::Audio && kind != SourceKind::Image)
@@ -280,9 +278,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     append_examples(train_set, more);
     obs.message("added to the training part: " + std::to_string(more.clips.size()) + " clips (" +
                 std::to_string(more.count()) + " examples) from " + o.augment_with);
-    train_report.seconds += extra_report.seconds;
-    train_report.cache_hits += extra_report.cache_hits;
-    train_report.files += extra_report.files;
+    train_report.add_counts(extra_report);
     train_report.failures.insert(train_report.failures.end(), extra_report.failures.begin(), extra_report.failures.end());
   }
   const ExampleSet valid_set = load_examples(ds, parts, Part::Valid, fe, cache, jobs, &valid_report,

@@ -135,6 +135,14 @@ void Canvas::rect(int x, int y, int w, int h, Rgb c) {
     for (int xx = std::max(0, x); xx < std::min(img_.width, x + w); ++xx) std::copy(c.begin(), c.end(), img_.at(xx, yy));
 }
 
+void Canvas::paste(int x, int y, const Image& img) {
+  for (int yy = 0; yy < img.height; ++yy)
+    for (int xx = 0; xx < img.width; ++xx) {
+      const uint8_t* px = img.at(xx, yy);
+      rect(x + xx, y + yy, 1, 1, {px[0], px[1], px[2]});
+    }
+}
+
 void Canvas::line(double x0, double y0, double x1, double y1, Rgb c, int thickness) {
   const double len = std::max(std::abs(x1 - x0), std::abs(y1 - y0));
   const int steps = std::max(1, int(std::ceil(len)));
