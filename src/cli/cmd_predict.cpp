@@ -78,8 +78,11 @@ void run(const PredictOptions& o) {
   if (model_path.empty())
     throw std::runtime_error(o.tag ? "no tagger given and no bundled tagger found (models/genre-tagger.genre); use --model FILE"
                                    : "no model given and no bundled model found (models/genre-default.genre); use --model FILE");
-  // A torch model's weights load in the background while the first file decodes.
-  const Predictor predictor = open_predictor(model_path, /*threads=*/o.jobs > 1 ? 1 : 0, /*background=*/true);
+  // A torch model's weights load in the background while the first file decodes. One file at a
+  // time uses every core inside the network (libtorch's default here is one thread: it counts
+  // physical cores); several at once use one thread each.
+  const int threads = o.jobs > 1 ? 1 : int(std::max(1u, std::thread::hardware_concurrency()));
+  const Predictor predictor = open_predictor(model_path, threads, /*background=*/true);
   std::vector<std::string> missing;
   const auto files = find_audio_files(o.inputs, &missing);
   for (const auto& m : missing) std::fprintf(stderr, "genre: error: %s: no such file or directory\n", m.c_str());
