@@ -4,7 +4,8 @@
 # images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
 # that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
 # with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-cv-lstm-longer,
-# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, gan-cv, gan-judge, efficientnet-images (default: the first three). Needs a
+# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, music-audio-cv, music-audio-cv-finetune, gan-cv, gan-judge,
+# efficientnet-images (default: the first three). Needs a
 # build (scripts/build.sh); the imagenet groups need ../shared/weights/imagenet ($GENRE_WEIGHTS_DIR;
 # IMAGENET_ARCHS picks the architectures of imagenet-images).
 set -uo pipefail
@@ -130,6 +131,17 @@ for group in $GROUPS_WANTED; do
       common=(--data "$DATA/audio" --model mobilenet-v2-0.35 --chunk-hop 4 --lr 1e-3 --epochs 8 --patience 3)
       cv audio-mobilenet-v2-0.35-scratch "${common[@]}"
       cv audio-mobilenet-v2-0.35-imagenet "${common[@]}" --pretrained "$WEIGHTS/imagenet/mobilenet-v2-0.35/weights.safetensors"
+      ;;
+    # The music-pretrained side of imagenet-audio-cv, same folds: msd-fcn's frozen embeddings under a
+    # logistic-regression head (a linear probe; the embeddings are cached, so the head trains in seconds).
+    music-audio-cv)
+      cv audio-msd-fcn-probe --data "$DATA/audio" --backbone msd-fcn --model logreg --lr 1e-3 --epochs 200 --patience 20
+      ;;
+    # The same, then fine-tuned end to end (stage 2 of --finetune) for FINETUNE_EPOCHS epochs (default 1):
+    # about 1.4 s per 29 s window on this machine, 5 minutes an epoch of a fold.
+    music-audio-cv-finetune)
+      cv audio-msd-fcn-finetuned --data "$DATA/audio" --backbone msd-fcn --model logreg --lr 1e-3 --epochs 200 --patience 20 \
+        --finetune --finetune-epochs "${FINETUNE_EPOCHS:-1}"
       ;;
   esac
 done

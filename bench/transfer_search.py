@@ -3,7 +3,7 @@
 bundled model: pooling over windows, regularisation, backbones, window-level training.
 
     genre embed DIR1 DIR2 ... [BANDLIMITED] --model NAME[,NAME...] --per-window --out emb.npy
-    /usr/bin/python3 bench/transfer_search.py emb.npy [--dims NAME:D,NAME:D...]
+    /usr/bin/python3 bench/transfer_search.py emb.npy [--dims NAME:D,NAME:D...] [--subsets A+B,A+B+C...]
 
 emb.npy rows are windows (emb.names.txt: file <TAB> start); a file's label is its parent folder,
 its song '<label>/<stem>', its source the folder above. Folds are StratifiedGroupKFold(5) by song
@@ -41,6 +41,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("emb")
 ap.add_argument("--dims", default="")
 ap.add_argument("--C", default="0.03,0.1,0.3,1")
+ap.add_argument("--subsets", default="", help="only these backbone sets, e.g. 'fcn+crnn+musicnn,fcn+musicnn' "
+                "(mean pooling; trained with the band-limited copies when there are any)")
 args = ap.parse_args()
 
 Xw, wfiles = load(args.emb)
@@ -142,6 +144,14 @@ def cv_windows(Xw_, C):
 
 
 Cs = [float(c) for c in args.C.split(",")]
+if args.subsets:
+    print(f"{len(order)} files, {len(Xw)} windows, {Xw.shape[1]}-d")
+    for tag in args.subsets.split(","):
+        c = cols(tag.split("+"))
+        for C in Cs:
+            pred = cv_files(pool(Xw[:, c], "mean"), C, copies=aug, cols_=c, train_on_copies=aug is not None)
+            report(f"{tag} mean{' + band-limited copies' if aug is not None else ''} C={C}", pred)
+    raise SystemExit
 subsets = [()]
 if blocks:
     names = list(blocks)
