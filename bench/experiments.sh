@@ -138,7 +138,7 @@ for group in $GROUPS_WANTED; do
       cv audio-msd-fcn-probe --data "$DATA/audio" --backbone msd-fcn --model logreg --lr 1e-3 --epochs 200 --patience 20
       ;;
     # The same, then fine-tuned end to end (stage 2 of --finetune) for FINETUNE_EPOCHS epochs (default 1):
-    # about 1.4 s per 29 s window on this machine, 5 minutes an epoch of a fold.
+    # about 1.4 s per 29 s window in Pretrained.FinetuneTrainsTheBackboneEndToEnd, so an estimated 5 minutes an epoch of a fold.
     music-audio-cv-finetune)
       cv audio-msd-fcn-finetuned --data "$DATA/audio" --backbone msd-fcn --model logreg --lr 1e-3 --epochs 200 --patience 20 \
         --finetune --finetune-epochs "${FINETUNE_EPOCHS:-1}"

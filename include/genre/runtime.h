@@ -9,6 +9,9 @@ namespace genre {
 // finds its torch plugin and the bundled model relative to it.
 std::string executable_dir();
 
+// The number of cores to use by default (std::thread::hardware_concurrency(), at least 1).
+unsigned cores();
+
 // Batch: keeps freed heap memory for reuse instead of returning it to the kernel after each file:
 // analysing a clip allocates the same few megabyte-sized buffers every time, and with glibc's
 // defaults each of them is mmap'ed, page-faulted in and unmapped again (about 10% of the time of a

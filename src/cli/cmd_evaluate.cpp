@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "genre/runtime.h"
 #include "genre/gtzan_features.h"
 #include "genre/dataset.h"
 #include "genre/evaluate.h"
@@ -69,7 +70,7 @@ void run(const EvaluateOptions& o) {
   const FrontEnd fe(m.frontend);
   LoadReport rep;
   std::unique_ptr<Progress> bar;
-  ExampleSet set = load_examples(ds, parts, Part::Test, fe, cache, o.jobs ? o.jobs : std::thread::hardware_concurrency(),
+  ExampleSet set = load_examples(ds, parts, Part::Test, fe, cache, o.jobs ? o.jobs : cores(),
                                  &rep, [&](size_t d, size_t t) {
                                    if (!bar) bar = std::make_unique<Progress>(t, "files");
                                    bar->set(d);

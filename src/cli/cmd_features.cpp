@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "genre/runtime.h"
 #include "genre/atomic_file.h"
 #include "genre/audio.h"
 #include "genre/files.h"
@@ -22,7 +23,7 @@ struct FeaturesOptions {
   std::string out;
   double segment = 0.0;
   int sample_rate = kDefaultSampleRate;
-  size_t jobs = std::max(1u, std::thread::hardware_concurrency());
+  size_t jobs = cores();
   std::string format = "auto";
   double max_duration = 480;  // whole-file rows: the first this many seconds
 };

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "genre/runtime.h"
 #include "genre/files.h"
 #include "genre/json_text.h"
 #include "genre/parallel.h"
@@ -79,9 +80,9 @@ void run(const PredictOptions& o) {
     throw std::runtime_error(o.tag ? "no tagger given and no bundled tagger found (models/genre-tagger.genre); use --model FILE"
                                    : "no model given and no bundled model found (models/genre-default.genre); use --model FILE");
   // A torch model's weights load in the background while the first file decodes. One file at a
-  // time uses every core inside the network (libtorch's default here is one thread: it counts
-  // physical cores); several at once use one thread each.
-  const int threads = o.jobs > 1 ? 1 : int(std::max(1u, std::thread::hardware_concurrency()));
+  // time uses every core inside the network (libtorch's default was one thread on the 2-core
+  // development machine); several at once use one thread each.
+  const int threads = o.jobs > 1 ? 1 : int(cores());
   const Predictor predictor = open_predictor(model_path, threads, /*background=*/true);
   std::vector<std::string> missing;
   const auto files = find_audio_files(o.inputs, &missing);

@@ -1,4 +1,5 @@
 #include "genre/xgboost_model.h"
+#include "genre/runtime.h"
 
 #include <xgboost/c_api.h>
 
@@ -58,7 +59,7 @@ XgbModel XgbModel::train(const std::vector<float>& x, const std::vector<int>& y,
   if (!vy.empty()) valid = std::make_unique<Matrix>(vx.data(), vy.size(), features);
   auto booster = std::make_shared<Booster>();
   check(XGBoosterCreate(&train.h, 1, &booster->h), "create");
-  const int threads = p.threads > 0 ? p.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = p.threads > 0 ? p.threads : int(cores());
   const std::pair<const char*, std::string> params[] = {
       {"objective", "multi:softprob"},         {"num_class", std::to_string(classes)},
       {"max_depth", std::to_string(p.max_depth)}, {"eta", std::to_string(p.eta)},

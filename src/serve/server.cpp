@@ -1,5 +1,6 @@
 // genre serve: the web page and the JSON API on cpp-httplib.
 #include "genre/server.h"
+#include "genre/runtime.h"
 #include "genre/json_text.h"
 
 #include <httplib.h>
@@ -147,7 +148,7 @@ int serve(const ServerOptions& o, const Predictor& predictor, const Predictor* t
   svr.set_write_timeout(o.read_timeout_s, 0);
   svr.set_keep_alive_timeout(o.keep_alive_s);
   svr.set_keep_alive_max_count(100);
-  const size_t inflight = o.max_inflight ? o.max_inflight : std::max(1u, std::thread::hardware_concurrency());
+  const size_t inflight = o.max_inflight ? o.max_inflight : cores();
   Gate gate(inflight);
   // Uploads being received at once hold at most this many bytes together.
   UploadBudget budget(upload_limit * std::max<size_t>(4, 2 * inflight));

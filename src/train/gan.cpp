@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "genre/audio.h"
+#include "genre/runtime.h"
 #include "genre/dataset.h"
 #include "genre/files.h"
 #include "genre/wavegan.h"
@@ -101,7 +102,7 @@ GanResult train_gan(const GanOptions& o, const std::function<void(int64_t, doubl
   if (o.model_size < 1 || o.latent < 1 || o.batch_size < 2 || o.steps < 1 || o.critic_steps < 1 || o.slices_per_file < 1)
     throw std::invalid_argument("gan train: sizes and step counts must be positive (batch at least 2)");
   const auto t0 = Clock::now();
-  at::set_num_threads(o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  at::set_num_threads(o.threads > 0 ? o.threads : int(cores()));
   torch::manual_seed(o.seed);
   fs::create_directories(o.out);
   const Dataset ds = load_dataset(o.data, SourceKind::Audio);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "genre/augment.h"
+#include "genre/runtime.h"
 #include "genre/atomic_file.h"
 #include "genre/dataset.h"
 #include "genre/evaluate.h"
@@ -192,7 +193,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   const int rank = grad_sync.rank(), world = grad_sync.world_size();
   const bool writer = rank == 0;
   const auto t_start = Clock::now();
-  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t cores = genre::cores();
   const int threads = o.threads > 0 ? o.threads : int(cores);
   at::set_num_threads(threads);
   torch::manual_seed(o.seed);

@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>  // defines __GLIBC__ on glibc systems
 #include <filesystem>
+#include <thread>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -31,5 +33,7 @@ void configure_allocator(AllocatorUse use) {
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
 #endif
 }
+
+unsigned cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 }  // namespace genre
