@@ -41,7 +41,7 @@ BENCHMARK(BM_FeatureRow30s)->Unit(benchmark::kMillisecond);
 
 // The allocator set up as the genre CLI sets it (see genre/runtime.h).
 int main(int argc, char** argv) {
-  genre::configure_allocator(genre::AllocatorUse::Batch);
+  genre::configure_memory(genre::MemoryUse::Batch);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   const int64_t n = argc > 2 ? std::atoll(argv[2]) : 256, batch = argc > 3 ? std::atoll(argv[3]) : 32;
   const int threads = argc > 4 ? std::atoi(argv[4]) : 2, epochs = argc > 5 ? std::atoi(argv[5]) : 3;
   const int64_t height = argc > 6 ? std::atoll(argv[6]) : 128;
-  genre::configure_allocator(genre::AllocatorUse::Batch);  // as `genre train` runs
+  genre::configure_memory(genre::MemoryUse::Batch);  // as `genre train` runs
   at::set_num_threads(threads);
   torch::manual_seed(0);
   genre::ModelConfig cfg{model, {1, height, 173}, 10, 0.3};

@@ -17,6 +17,7 @@
 
 #include "genre/audio.h"
 #include "genre/pretrained.h"
+#include "genre/runtime.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -153,10 +154,13 @@ TEST(Pretrained, TransferModelConcatenatesEmbeddings) {
 // repeated, not the clip and silence.
 // Inference runs the taggers in less memory (batch norm and ReLU in place, the first conv blocks
 // in time tiles, Musicnn's segments a few at a time); with autograd on they run as one pass, out of
-// place. Both must give the same embedding and logits, for random weights and statistics.
+// place. Both must give the same embedding and logits, for random weights and statistics, with the
+// server's small pieces and the batch commands' larger ones.
 TEST(Pretrained, InferenceInTilesEqualsOnePass) {
+  for (const auto use : {MemoryUse::Server, MemoryUse::Batch})
   for (const char* arch : {"fcn", "crnn", "musicnn"}) {
-    SCOPED_TRACE(arch);
+    SCOPED_TRACE(std::string(arch) + (use == MemoryUse::Server ? " server" : " batch"));
+    configure_memory(use);
     torch::manual_seed(3);
     const FrontEnd fe(std::string(arch) == "musicnn" ? tagger_frontend(29.0, 14.5) : tagger_frontend());
     Classifier net = create_model({arch, fe.shape(), 50, 0.5, "sigmoid", {}, ""});
@@ -174,6 +178,7 @@ TEST(Pretrained, InferenceInTilesEqualsOnePass) {
     const torch::Tensor tiled = net->forward(x);
     EXPECT_LT((one_pass - tiled).abs().max().item<double>(), 1e-4 * std::max(1.0, one_pass.abs().max().item<double>()));
   }
+  configure_memory(MemoryUse::Batch);
 }
 
 TEST(Pretrained, ShortClipIsLoopedToFillTheWindow) {

@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
     }
   }
   // Batch commands keep freed memory for reuse; the server sets its own policy (genre/runtime.h).
-  genre::configure_allocator(argc > 1 && std::string(argv[1]) == "serve" ? genre::AllocatorUse::Server
-                                                                          : genre::AllocatorUse::Batch);
+  genre::configure_memory(argc > 1 && std::string(argv[1]) == "serve" ? genre::MemoryUse::Server
+                                                                          : genre::MemoryUse::Batch);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>  // defines __GLIBC__ on glibc systems
 #include <filesystem>
 #include <thread>
@@ -19,9 +20,16 @@ std::string executable_dir() {
   return n > 0 ? std::filesystem::path(std::string(exe, size_t(n))).parent_path().string() : "";
 }
 
-void configure_allocator(AllocatorUse use) {
+namespace {
+std::atomic<MemoryUse> g_memory_use{MemoryUse::Batch};
+}
+
+MemoryUse memory_use() { return g_memory_use.load(std::memory_order_relaxed); }
+
+void configure_memory(MemoryUse use) {
+  g_memory_use.store(use, std::memory_order_relaxed);
 #if defined(__GLIBC__)
-  if (use == AllocatorUse::Server) {
+  if (use == MemoryUse::Server) {
     mallopt(M_ARENA_MAX, 2);
     mallopt(M_TRIM_THRESHOLD, 1 << 20);
     mallopt(M_MMAP_THRESHOLD, 1 << 20);

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "genre/runtime.h"
+
 #include <vector>
 
 namespace genre::pretrained {
@@ -22,19 +24,22 @@ torch::Tensor bn_relu(BatchNorm& bn, torch::Tensor x) {
 }
 
 // Conv_2d: Conv2d 3x3 (padding 1) -> BatchNorm2d -> ReLU -> MaxPool2d(pool), floor mode.
-// At inference a long input goes through in time tiles of about kTileFrames output frames (a
+// At inference a long input goes through in time tiles of about tile_frames() output frames (a
 // multiple of the pool width, each with its one-frame halo), which gives the same result as one
-// pass: a layer's convolution output (and oneDNN's dense copy of it) then holds 2-3 MB at a time
+// pass: a layer's convolution output (and oneDNN's dense copy of it) then holds a few MB at a time
 // instead of 45-90 MB. heaptrack, cold predict of the bundled model: tiles of 384 frames left a
-// 9.4 MB tile twice in the heap peak; at 128 the peak fell from 95 to 82 MB.
+// 9.4 MB tile twice in the heap peak; at 128 the peak fell from 95 to 82 MB, and a batch of 20
+// clips with --jobs 2 took about 20% longer. So the server (several classifications in flight,
+// a memory budget) uses 128 and batch commands 384 (genre::memory_use()).
+inline int64_t tile_frames() { return genre::memory_use() == genre::MemoryUse::Server ? 128 : 384; }
+
 struct Conv2dBlockImpl : torch::nn::Module {
-  static constexpr int64_t kTileFrames = 128;
   Conv2dBlockImpl(int64_t cin, int64_t cout, std::vector<int64_t> pool)
       : conv(register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(cin, cout, 3).padding(1)))),
         bn(register_module("bn", torch::nn::BatchNorm2d(cout))),
         pool_(std::move(pool)) {}
   torch::Tensor forward(torch::Tensor x) {
-    const int64_t w = x.size(3), pw = pool_[1], tile = (kTileFrames + pw - 1) / pw * pw;
+    const int64_t w = x.size(3), pw = pool_[1], tile = (tile_frames() + pw - 1) / pw * pw;
     if (is_training() || torch::GradMode::is_enabled() || w <= 2 * tile) return torch::max_pool2d(bn_relu(bn, conv(x)), pool_);
     const int64_t end = w / pw * pw;  // floor-mode pooling drops the rest
     torch::Tensor out;  // each tile's pooled output is written in place: no list of tiles to concatenate
