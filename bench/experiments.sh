@@ -34,10 +34,12 @@ run() {
 }
 
 # k-fold: trains fold F on kfold:5:F and evaluates its test fold; prints per-fold and mean rows.
+# FOLDS (default "0 1 2 3 4") runs some folds only (e.g. the rest of an interrupted run); the mean
+# row is then over those folds.
 cv() {
   local name=$1; shift
   local accs="" aurocs=""
-  for f in 0 1 2 3 4; do
+  for f in ${FOLDS:-0 1 2 3 4}; do
     $G train --out "$OUT/$name-f$f" --split "kfold:5:$f" "$@" > "$OUT/$name-f$f.log" 2>&1
     $G evaluate --model "$OUT/$name-f$f/model.genre" --part test --out "$OUT/$name-f$f/test" > "$OUT/$name-f$f.eval" 2>&1
     local a r
@@ -48,7 +50,7 @@ cv() {
     local params; params=$(sed -n 's/^parameters:  \([0-9]*\).*/\1/p' "$OUT/$name-f$f.log")
     echo "| $name fold $f | $a | | $r | $params | $spe | |"
   done
-  echo "| **$name 5-fold mean ± sd** | $(echo $accs | awk '{s=0;q=0;for(i=1;i<=NF;i++){s+=$i;q+=$i*$i}; m=s/NF; printf "%.3f ± %.3f", m, sqrt(q/NF-m*m)}') | | $(echo $aurocs | awk '{s=0;q=0;for(i=1;i<=NF;i++){s+=$i;q+=$i*$i}; m=s/NF; printf "%.3f ± %.3f", m, sqrt(q/NF-m*m)}') | | | |"
+  echo "| **$name mean ± sd, folds ${FOLDS:-0 1 2 3 4}** | $(echo $accs | awk '{s=0;q=0;for(i=1;i<=NF;i++){s+=$i;q+=$i*$i}; m=s/NF; printf "%.3f ± %.3f", m, sqrt(q/NF-m*m)}') | | $(echo $aurocs | awk '{s=0;q=0;for(i=1;i<=NF;i++){s+=$i;q+=$i*$i}; m=s/NF; printf "%.3f ± %.3f", m, sqrt(q/NF-m*m)}') | | | |"
 }
 
 echo "| run | clip accuracy | top-2 | macro AUROC | parameters | s/epoch | epochs | |"

@@ -1,20 +1,30 @@
 #!/usr/bin/python3
 """Song-grouped 5-fold cross-validation of heads on genre's per-window embeddings, to choose the
-bundled model: pooling over windows, regularisation, backbones, window-level training.
+bundled model: pooling over windows, regularisation, backbones, window-level training, training-only
+extras (band-limited copies, short crops).
 
-    genre embed DIR1 DIR2 ... [BANDLIMITED] --model NAME[,NAME...] --per-window --out emb.npy
+    genre embed DIR1 DIR2 ... [EXTRAS] --model NAME[,NAME...] --per-window --out emb.npy
     /usr/bin/python3 bench/transfer_search.py emb.npy [--dims NAME:D,NAME:D...] [--subsets A+B,A+B+C...]
+        [--C 0.1,1] [--seeds 0,1,2,3,4]
 
 emb.npy rows are windows (emb.names.txt: file <TAB> start); a file's label is its parent folder,
 its song '<label>/<stem>', its source the folder above. Folds are StratifiedGroupKFold(5) by song
-over the files, the same folds for every variant. --dims names the column blocks of each backbone
-(in the order of --model) so that subsets of backbones can be compared. Files under a folder
-named '<source>-bandlimited' (e.g. audio-bandlimited: 8 kHz copies of audio/) are copies of the
-files of <source>: they are added to the training folds of their song only, never tested, and the
-agreement between a test file and its copy is reported.
+over the files, the same folds for every variant; --seeds repeats everything with other fold
+assignments and adds the mean and spread over them. --dims names the column blocks of each backbone
+(in the order of --model) so that subsets of backbones can be compared.
+
+Extras are rows used for training only, never tested: they join the training folds of their song.
+- '<source>-bandlimited/<label>/<stem>.*' (e.g. audio-bandlimited: 8 kHz copies of audio/) are
+  copies of the files of <source>; how often a test file's copy gets the original's label is reported.
+- '<source>-crops/<label>/<stem>.c<N>.*' are short crops of the song <label>/<stem> (e.g. 2-3 s of a
+  whole clip, so that the head also learns from inputs as short as the excerpts).
+Without --subsets every subset of --dims is tried with mean pooling, and the full set also with
+mean+std pooling, window-level training and the extras; with --subsets only those sets, mean pooling
+with the extras.
 """
 import argparse
 import itertools
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -28,8 +38,7 @@ from sklearn.preprocessing import StandardScaler
 def load(path):
     X = np.load(path).astype(np.float64)
     rows = [l.split("\t") for l in Path(path[:-4] + ".names.txt").read_text().splitlines()]
-    files = [r[0] for r in rows]
-    return X, files
+    return X, [r[0] for r in rows]
 
 
 def file_key(f):
@@ -42,15 +51,14 @@ ap.add_argument("emb")
 ap.add_argument("--dims", default="")
 ap.add_argument("--C", default="0.03,0.1,0.3,1")
 ap.add_argument("--subsets", default="", help="only these backbone sets, e.g. 'fcn+crnn+musicnn,fcn+musicnn' "
-                "(mean pooling; trained with the band-limited copies when there are any)")
+                "(mean pooling; trained with the extras when there are any)")
+ap.add_argument("--seeds", default="0", help="fold assignments (StratifiedGroupKFold's random_state), e.g. 0,1,2,3,4")
 args = ap.parse_args()
 
 Xw, wfiles = load(args.emb)
 allkeys = [file_key(f) for f in wfiles]
-is_copy = np.array(["-bandlimited/" in k for k in allkeys])
-Xa, akeys_raw = Xw[is_copy], [k.replace("-bandlimited/", "/") for k, c in zip(allkeys, is_copy) if c]
-Xw = Xw[~is_copy]
-keys = [k for k, c in zip(allkeys, is_copy) if not c]
+kind = np.array(["copy" if "-bandlimited/" in k else "crop" if "-crops/" in k else "file" for k in allkeys])
+keys = [k for k, t in zip(allkeys, kind) if t == "file"]
 order = list(dict.fromkeys(keys))  # files in first-seen order
 index = {k: i for i, k in enumerate(order)}
 wfile = np.array([index[k] for k in keys])
@@ -59,9 +67,17 @@ sources = [k.split("/")[0] for k in order]
 songs = [k.split("/")[1] + "/" + k.split("/")[2] for k in order]
 classes = sorted(set(labels))
 y = np.array([classes.index(l) for l in labels])
-folds = list(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=0).split(np.zeros(len(y)), y, songs))
 
-aug = (Xa, np.array([index.get(k, -1) for k in akeys_raw])) if len(Xa) else None
+# Extras, one row each (their windows pooled): the song they belong to, and for copies the file.
+extra_rows = defaultdict(list)
+for r, (k, t) in enumerate(zip(allkeys, kind)):
+    if t != "file":
+        extra_rows[k].append(r)
+extra_keys = list(extra_rows)
+extra_song = [k.split("/")[1] + "/" + re.sub(r"\.c\d+$", "", k.split("/")[2]) for k in extra_keys]
+extra_y = np.array([classes.index(k.split("/")[1]) for k in extra_keys], dtype=int)
+extra_copy_of = np.array([index.get(k.replace("-bandlimited/", "/"), -1) if "-bandlimited/" in k else -1 for k in extra_keys])
+extra_kinds = sorted(set(kind[kind != "file"]))
 
 blocks = {}
 if args.dims:
@@ -72,102 +88,114 @@ if args.dims:
         start += int(d)
 
 
-def pool(X, how):
-    n = len(order)
-    out = []
-    for i in range(n):
-        w = X[wfile == i]
-        if how == "mean":
-            out.append(w.mean(0))
-        elif how == "meanstd":
-            out.append(np.concatenate([w.mean(0), w.std(0)]))
-    return np.array(out)
+def pool(X, how, groups):
+    """One row per group of window rows: their mean, or mean and standard deviation."""
+    if how == "mean":
+        return np.array([X[g].mean(0) for g in groups])
+    return np.array([np.concatenate([X[g].mean(0), X[g].std(0)]) for g in groups])
 
 
-def report(name, pred):
-    by = defaultdict(list)
-    for s, a, b in zip(sources, y, pred):
-        by[s].append(a == b)
-    parts = " ".join(f"{s} {np.mean(v):.3f}" for s, v in sorted(by.items()))
-    print(f"{name:55s} all {np.mean(pred == y):.3f} F1 {f1_score(y, pred, average='macro'):.3f} | {parts}", flush=True)
+file_windows = [np.flatnonzero(wfile == i) for i in range(len(order))]
+file_rows = np.flatnonzero(kind == "file")
+file_windows = [file_rows[w] for w in file_windows]
+extra_windows = [np.array(extra_rows[k]) for k in extra_keys]
 
 
 def cols(subset):
     if not subset:
-        return slice(None)
-    idx = np.concatenate([np.arange(*blocks[b]) for b in subset])
-    return idx
+        return np.arange(Xw.shape[1])
+    return np.concatenate([np.arange(*blocks[b]) for b in subset])
 
 
-def copies_mean(copies, cols_):
-    Xa, akeys = copies
-    return {i: Xa[akeys == i][:, cols_].mean(0) for i in set(akeys.tolist()) if i >= 0}
+def folds_for(seed):
+    return list(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, songs))
 
 
-def cv_files(X, C, copies=None, cols_=None, train_on_copies=False):
-    """Trains on files (pooled windows). With copies: reports how often a test file's band-limited
-    copy gets the original's label (and the right one), and with train_on_copies adds the copies
-    of the training fold's files to its training data."""
-    pred = np.zeros_like(y)
-    agree, right = [], []
-    cm = copies_mean(copies, cols_) if copies is not None else {}
+def fit_predict(Xtr, ytr, Xte, C):
+    sc = StandardScaler().fit(Xtr)
+    m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(Xtr), ytr)
+    return m.predict_proba(sc.transform(Xte))
+
+
+def cv_files(folds, c, C, how="mean", with_extras=False):
+    """Trains on files (pooled windows), with the extras of the training fold's songs if asked.
+    Returns the predictions and, when copies of test files were used, how often the copy's label
+    equals the original's."""
+    X = pool(Xw[:, c], how, file_windows)
+    E = pool(Xw[:, c], how, extra_windows) if with_extras and extra_keys else np.zeros((0, X.shape[1]))
+    pred, agree = np.zeros_like(y), []
     for tr, te in folds:
-        Xtr, ytr = X[tr], y[tr]
-        if train_on_copies:
-            tr_copy = [i for i in tr if i in cm]
-            Xtr = np.vstack([Xtr, [cm[i] for i in tr_copy]])
-            ytr = np.concatenate([ytr, y[tr_copy]])
-        sc = StandardScaler().fit(Xtr)
-        m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(Xtr), ytr)
-        pred[te] = m.predict(sc.transform(X[te]))
-        te_copy = [i for i in te if i in cm]
-        if te_copy:
-            p = m.predict(sc.transform(np.array([cm[i] for i in te_copy])))
-            agree.extend(p == pred[te_copy])
-            right.extend(p == y[te_copy])
-    if agree:
-        print(f"    8 kHz copies of test files: same label as the original {np.mean(agree):.3f}, right {np.mean(right):.3f}")
-    return pred
+        train_songs, test_files = {songs[i] for i in tr}, set(te.tolist())
+        ex = [j for j, s in enumerate(extra_song) if s in train_songs] if len(E) else []
+        copies = [j for j, f in enumerate(extra_copy_of) if f in test_files] if len(E) else []
+        p = fit_predict(np.vstack([X[tr], E[ex]]), np.concatenate([y[tr], extra_y[ex]]), np.vstack([X[te], E[copies]]), C)
+        pred[te] = p[:len(te)].argmax(1)
+        agree.extend(p[len(te):].argmax(1) == pred[extra_copy_of[copies]])
+    return pred, agree
 
 
-def cv_windows(Xw_, C):
+def cv_windows(folds, c, C):
     """Trains on windows (each labelled with its file's label); a file's prediction is the mean of its windows' probabilities."""
     pred = np.zeros_like(y)
+    X = Xw[file_rows][:, c]
     for tr, te in folds:
         trw = np.isin(wfile, tr)
-        sc = StandardScaler().fit(Xw_[trw])
-        m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(Xw_[trw]), y[wfile[trw]])
-        p = m.predict_proba(sc.transform(Xw_))
+        p = fit_predict(X[trw], y[wfile[trw]], X, C)
         for i in te:
             pred[i] = p[wfile == i].mean(0).argmax()
     return pred
 
 
+def scores(pred):
+    by = defaultdict(list)
+    for s, a, b in zip(sources, y, pred):
+        by[s].append(a == b)
+    out = {"all": np.mean(pred == y), "F1": f1_score(y, pred, average="macro")}
+    out.update({s: np.mean(v) for s, v in sorted(by.items())})
+    return out
+
+
+def report(name, runs):
+    """runs: (pred, agree) per seed. One line per seed, then the mean and spread when there are several."""
+    rows = [scores(p) for p, _ in runs]
+    for seed, (r, (_, agree)) in zip(seeds, zip(rows, runs)):
+        tail = f" | copy agrees {np.mean(agree):.3f}" if agree else ""
+        line = " ".join(f"{k} {v:.3f}" for k, v in r.items())
+        print(f"{name:58s} seed {seed} {line}{tail}", flush=True)
+    if len(rows) > 1:
+        line = " ".join(f"{k} {np.mean([r[k] for r in rows]):.3f}±{np.std([r[k] for r in rows]):.3f}" for k in rows[0])
+        print(f"{name:58s} mean   {line}", flush=True)
+
+
+def variant(name, fn):
+    report(name, [fn(folds) for folds in all_folds])
+
+
+seeds = [int(s) for s in args.seeds.split(",")]
+all_folds = [folds_for(s) for s in seeds]
 Cs = [float(c) for c in args.C.split(",")]
+extras_tag = " + " + "/".join(extra_kinds) if extra_kinds else ""
+print(f"{len(order)} files, {len(file_rows)} windows, {Xw.shape[1]}-d; extras: "
+      + (", ".join(f"{(kind == t).sum()} {t} windows" for t in extra_kinds) if extra_kinds else "none"))
+
 if args.subsets:
-    print(f"{len(order)} files, {len(Xw)} windows, {Xw.shape[1]}-d")
     for tag in args.subsets.split(","):
         c = cols(tag.split("+"))
         for C in Cs:
-            pred = cv_files(pool(Xw[:, c], "mean"), C, copies=aug, cols_=c, train_on_copies=aug is not None)
-            report(f"{tag} mean{' + band-limited copies' if aug is not None else ''} C={C}", pred)
-    raise SystemExit
-subsets = [()]
-if blocks:
+            variant(f"{tag} mean{extras_tag} C={C}", lambda f: cv_files(f, c, C, with_extras=True))
+else:
     names = list(blocks)
-    subsets = [s for r in range(1, len(names) + 1) for s in itertools.combinations(names, r)]
-print(f"{len(order)} files, {len(Xw)} windows, {Xw.shape[1]}-d")
-for subset in subsets:
-    c = cols(subset)
-    tag = "+".join(subset) if subset else "all"
-    for C in Cs:
-        report(f"{tag} mean C={C}", cv_files(pool(Xw[:, c], "mean"), C, copies=aug, cols_=c))
-    if len(subset) == len(blocks):
+    subsets = [s for r in range(1, len(names) + 1) for s in itertools.combinations(names, r)] if blocks else [()]
+    for subset in subsets:
+        c = cols(subset)
+        tag = "+".join(subset) if subset else "all"
         for C in Cs:
-            report(f"{tag} mean+std C={C}", cv_files(pool(Xw[:, c], "meanstd"), C))
-        for C in Cs:
-            report(f"{tag} windows C={C}", cv_windows(Xw[:, c], C))
-        if aug is not None:
+            variant(f"{tag} mean C={C}", lambda f: cv_files(f, c, C))
+        if len(subset) == len(blocks):
             for C in Cs:
-                pred = cv_files(pool(Xw[:, c], "mean"), C, copies=aug, cols_=c, train_on_copies=True)
-                report(f"{tag} mean + band-limited copies C={C}", pred)
+                variant(f"{tag} mean+std C={C}", lambda f: cv_files(f, c, C, how="meanstd"))
+            for C in Cs:
+                variant(f"{tag} windows C={C}", lambda f: (cv_windows(f, c, C), []))
+            if extra_kinds:
+                for C in Cs:
+                    variant(f"{tag} mean{extras_tag} C={C}", lambda f: cv_files(f, c, C, with_extras=True))
