@@ -4,12 +4,14 @@
 
 #include <sys/wait.h>
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <sstream>
 #include <fstream>
 
 #include "genre/evaluate.h"
+#include "genre/frontend.h"
 #include "genre/torch_model.h"
 #include "genre/train.h"
 #include "test_util.h"
@@ -101,6 +103,46 @@ TEST(Train, BandLimitedCopiesDoubleTheTrainingPartOnly) {
   FrontEndParams a, b;
   b.bandlimit_hz = 4000;
   EXPECT_NE(a.key(), b.key());
+}
+
+// --crop-copies: every training clip of at least twice the crop again as N short crops (one window
+// each here: 2 s is shorter than a chunk); validation is not copied; clips that are short already
+// give no crops.
+TEST(Train, CropCopiesAddShortCropsOfTheTrainingPartOnly) {
+  TempDir dir;
+  const auto data = make_collection(dir);  // 5 s songs
+  TrainOptions o = options(data, dir.file("plain"), 1);
+  const TrainResult plain = train(o);
+  o.out = dir.file("crops");
+  o.crop_copies = 2;
+  o.crop_seconds = 2;
+  const TrainResult cropped = train(o);
+  EXPECT_EQ(cropped.train_clips, 3 * plain.train_clips);
+  EXPECT_EQ(cropped.train_chunks, plain.train_chunks + 2 * plain.train_clips);
+  EXPECT_EQ(cropped.valid_chunks, plain.valid_chunks);
+  o.out = dir.file("too-short");
+  o.crop_seconds = 3;  // 5 s < 2 x 3 s
+  const TrainResult none = train(o);
+  EXPECT_EQ(none.train_clips, plain.train_clips);
+  EXPECT_EQ(none.train_chunks, plain.train_chunks);
+}
+
+// A crop is the same samples cut by hand: the front end gives the same features, and a distinct key.
+TEST(Train, CropIsTheClipCutByHand) {
+  std::vector<float> y(22050 * 6);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = float(std::sin(0.01 * double(i) * (1.0 + double(i) / 1e5)));
+  FrontEndParams p;
+  p.crop_seconds = 2;
+  p.crop_at = 0.25;
+  const size_t n = 2 * 22050, start = size_t(0.25 * double(y.size() - n));
+  const ClipFeatures a = FrontEnd(p).clip(y);
+  const ClipFeatures b = FrontEnd(FrontEndParams{}).clip(std::vector<float>(y.begin() + long(start), y.begin() + long(start + n)));
+  ASSERT_EQ(a.count, 1u);
+  ASSERT_EQ(a.count, b.count);
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_NE(p.key(), FrontEndParams{}.key());
+  p.crop_at = 1.5;
+  EXPECT_THROW(validate_frontend(p), std::invalid_argument);
 }
 
 TEST(Train, BadOptionsAreErrors) {

@@ -47,6 +47,12 @@ struct FrontEndParams {
   // Training copies only (never in a model file): the audio is first band-limited to this many Hz
   // (band_limit in genre/audio.h), as a recording at twice that rate would be. 0: off.
   double bandlimit_hz = 0;
+  // Training copies only (never in a model file): the clip is first cut to this many seconds,
+  // starting crop_at of the way through what is left after the crop (0: the start, 1: the end), so
+  // that a model also learns from inputs as short as the 2-3 s excerpts. A clip shorter than twice
+  // the crop gives no chunks (it is short already). 0: off.
+  double crop_seconds = 0;
+  double crop_at = 0.5;
 
   std::string key() const;  // every field, for cache keys and model files
 };

@@ -35,6 +35,11 @@ struct TrainOptions {
   // (FrontEndParams::bandlimit_hz) as a lower-rate recording of it would be, so that a model does
   // not take bandwidth for a genre. Validation and test parts are never copied.
   std::vector<double> bandlimit_copies;
+  // Audio front ends: each training clip of at least 2 x crop_seconds once more for each of
+  // crop_copies short crops (FrontEndParams::crop_seconds), one from each of crop_copies equal
+  // stretches of the clip, so that the model also learns from inputs as short as the 2-3 s excerpts.
+  int crop_copies = 0;
+  double crop_seconds = 2.5;
   double dropout = 0.3;
   bool balanced = false;             // weight the loss by inverse class frequency
   std::string cache_dir;             // empty: FeatureCache::default_dir(); "none": no cache

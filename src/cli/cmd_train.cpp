@@ -187,6 +187,10 @@ void register_train(CLI::App& app) {
                   "Audio: each training file again, band-limited to HZ (e.g. 4000 as at 8 kHz), so that bandwidth is no genre cue")
       ->delimiter(',')
       ->check(CLI::Range(500.0, 96000.0));
+  cmd->add_option("--crop-copies", o->crop_copies,
+                  "Audio: each training clip of at least twice --crop-seconds again as N short crops, one from each Nth of it")
+      ->check(CLI::Range(0, 16));
+  cmd->add_option("--crop-seconds", o->crop_seconds, "Length of --crop-copies' crops")->check(CLI::Range(0.5, 600.0))->capture_default_str();
   cmd->add_flag("--balanced", o->balanced, "Weight the loss by inverse class frequency");
   cmd->add_option("--threads", o->threads, "Torch threads (0: all cores)")->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "Feature extraction threads (0: all cores)")->capture_default_str();

@@ -71,6 +71,7 @@ ExampleSet load_examples(const Dataset& ds, const std::vector<Part>& parts, Part
           return;
         }
         rep.cache_hits += r.hit;
+        if (r.f.count == 0) return;  // e.g. a crop copy of a clip that is short already
         const Item& it = ds.items[items[k]];
         const size_t clip = add_clip(it);
         set.data.insert(set.data.end(), r.f.data.begin(), r.f.data.end());

@@ -49,6 +49,8 @@ void validate_frontend(const FrontEndParams& p) {
   check(p.chunk_seconds >= 0.1 && p.chunk_seconds <= 600, "chunk_seconds", p.chunk_seconds, "0.1 to 600 s");
   check(p.chunk_hop >= 0.1 && p.chunk_hop <= 600, "chunk_hop", p.chunk_hop, "0.1 to 600 s");
   check(p.image_scale >= 1 && p.image_scale <= 16, "image_scale", p.image_scale, "1 to 16");
+  check(p.crop_seconds == 0 || (p.crop_seconds >= 0.5 && p.crop_seconds <= 600), "crop_seconds", p.crop_seconds, "0, or 0.5 to 600 s");
+  check(p.crop_at >= 0 && p.crop_at <= 1, "crop_at", p.crop_at, "0 to 1");
   check(p.bandlimit_hz == 0 || (p.bandlimit_hz >= 500 && 2 * p.bandlimit_hz < p.sample_rate), "bandlimit_hz", p.bandlimit_hz,
         "0, or 500 Hz to half the sample rate");
 }
@@ -61,6 +63,7 @@ std::string FrontEndParams::key() const {
   if (mel_htk || !mel_slaney_norm || loop_short)
     s << " htk=" << mel_htk << " slaney_norm=" << mel_slaney_norm << " loop_short=" << loop_short;
   if (bandlimit_hz > 0) s << " bandlimit=" << bandlimit_hz;
+  if (crop_seconds > 0) s << " crop=" << crop_seconds << "@" << crop_at;
   return s.str();
 }
 
@@ -184,10 +187,21 @@ void FrontEnd::features_of(const std::vector<float>& y, float* out) const {
 }
 
 ClipFeatures FrontEnd::clip(const std::vector<float>& samples) const {
-  std::vector<float> trimmed, limited;
+  std::vector<float> trimmed, limited, cropped;
   const std::vector<float>* y = &samples;
+  if (p_.crop_seconds > 0) {
+    const size_t n = size_t(p_.crop_seconds * p_.sample_rate);
+    if (samples.size() < 2 * n) {  // short already: no crop copy
+      ClipFeatures none;
+      none.shape = shape();
+      return none;
+    }
+    const size_t start = size_t(p_.crop_at * double(samples.size() - n));
+    cropped.assign(samples.begin() + long(start), samples.begin() + long(start + n));
+    y = &cropped;
+  }
   if (p_.bandlimit_hz > 0) {
-    limited = band_limit(samples, p_.sample_rate, p_.bandlimit_hz);
+    limited = band_limit(*y, p_.sample_rate, p_.bandlimit_hz);
     y = &limited;
   }
   if (p_.trim_silence) {

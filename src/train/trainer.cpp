@@ -264,6 +264,18 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     append_examples(train_set, copies);
     train_report.add_counts(copy_report);  // a copy's failure is its original's, already reported
   }
+  if (o.crop_copies > 0 && kind != SourceKind::Audio)
+    throw std::invalid_argument("train: --crop-copies takes audio, not images or a table");
+  for (int k = 0; k < o.crop_copies; ++k) {
+    FrontEndParams cropped = fp;
+    cropped.crop_seconds = o.crop_seconds;
+    cropped.crop_at = (k + 0.5) / o.crop_copies;
+    LoadReport copy_report;
+    const ExampleSet copies = load_examples(ds, parts, Part::Train, FrontEnd(cropped, embedder), cache, jobs, &copy_report,
+                                            [&](size_t d, size_t t) { obs.loading(d, t, "train, cropped"); });
+    append_examples(train_set, copies);
+    train_report.add_counts(copy_report);
+  }
   if (!o.augment_with.empty()) {
     if (kind != SourceKind::Audio && kind != SourceKind::Image)
       throw std::invalid_argument("train: --augment-with adds audio or images, not table rows");
