@@ -4,7 +4,7 @@
 # images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
 # that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
 # with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-cv-lstm-longer,
-# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, music-audio-cv, music-audio-cv-finetune, gan-cv, gan-judge,
+# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, music-audio-cv, music-audio-cv-finetune, bundled-cv, gan-cv, gan-judge,
 # efficientnet-images (default: the first three). Needs a
 # build (scripts/build.sh); the imagenet groups need ../shared/weights/imagenet ($GENRE_WEIGHTS_DIR;
 # IMAGENET_ARCHS picks the architectures of imagenet-images).
@@ -144,6 +144,14 @@ for group in $GROUPS_WANTED; do
     music-audio-cv-finetune)
       cv audio-msd-fcn-finetuned --data "$DATA/audio" --backbone msd-fcn --model logreg --lr 1e-3 --epochs 200 --patience 20 \
         --finetune --finetune-epochs "${FINETUNE_EPOCHS:-1}"
+      ;;
+    # The bundled model's recipe (models/README.md) under genre's own 5-fold cross-validation by song
+    # over all development recordings: the head trained and early-stopped inside each fold, with the
+    # band-limited copies and short crops of that fold's training files only. BUNDLED_EXTRA adds options.
+    bundled-cv)
+      cv bundled-recipe --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" \
+        --backbone msd-fcn,msd-crnn,jamendo-musicnn --model logreg --lr 1e-3 --epochs 200 --patience 20 --batch-size 32 \
+        --bandlimit-copies 4000 ${BUNDLED_EXTRA:-}
       ;;
   esac
 done
