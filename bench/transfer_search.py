@@ -95,9 +95,8 @@ def pool(X, how, groups):
     return np.array([np.concatenate([X[g].mean(0), X[g].std(0)]) for g in groups])
 
 
-file_windows = [np.flatnonzero(wfile == i) for i in range(len(order))]
-file_rows = np.flatnonzero(kind == "file")
-file_windows = [file_rows[w] for w in file_windows]
+file_rows = np.flatnonzero(kind == "file")  # rows of Xw that are windows of tested files
+file_windows = [file_rows[wfile == i] for i in range(len(order))]
 extra_windows = [np.array(extra_rows[k]) for k in extra_keys]
 
 
@@ -158,7 +157,7 @@ def scores(pred):
 def report(name, runs):
     """runs: (pred, agree) per seed. One line per seed, then the mean and spread when there are several."""
     rows = [scores(p) for p, _ in runs]
-    for seed, (r, (_, agree)) in zip(seeds, zip(rows, runs)):
+    for seed, r, (_, agree) in zip(seeds, rows, runs):
         tail = f" | copy agrees {np.mean(agree):.3f}" if agree else ""
         line = " ".join(f"{k} {v:.3f}" for k, v in r.items())
         print(f"{name:58s} seed {seed} {line}{tail}", flush=True)

@@ -253,29 +253,27 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   LoadReport train_report, valid_report;
   ExampleSet train_set = load_examples(ds, parts, Part::Train, fe, cache, jobs, &train_report,
                                              [&](size_t d, size_t t) { obs.loading(d, t, "train"); });
-  if (!o.bandlimit_copies.empty() && kind != SourceKind::Audio)
-    throw std::invalid_argument("train: --bandlimit-copies takes audio, not images or a table");
-  for (const double hz : o.bandlimit_copies) {
-    FrontEndParams limited = fp;
-    limited.bandlimit_hz = hz;
-    LoadReport copy_report;
-    const ExampleSet copies = load_examples(ds, parts, Part::Train, FrontEnd(limited, embedder), cache, jobs, &copy_report,
-                                            [&](size_t d, size_t t) { obs.loading(d, t, "train, band-limited"); });
-    append_examples(train_set, copies);
-    train_report.add_counts(copy_report);  // a copy's failure is its original's, already reported
-  }
-  if (o.crop_copies > 0 && kind != SourceKind::Audio)
-    throw std::invalid_argument("train: --crop-copies takes audio, not images or a table");
-  for (int k = 0; k < o.crop_copies; ++k) {
-    FrontEndParams cropped = fp;
-    cropped.crop_seconds = o.crop_seconds;
-    cropped.crop_at = (k + 0.5) / o.crop_copies;
-    LoadReport copy_report;
-    const ExampleSet copies = load_examples(ds, parts, Part::Train, FrontEnd(cropped, embedder), cache, jobs, &copy_report,
-                                            [&](size_t d, size_t t) { obs.loading(d, t, "train, cropped"); });
-    append_examples(train_set, copies);
-    train_report.add_counts(copy_report);
-  }
+  // Training-only copies of the audio (--bandlimit-copies, --crop-copies): the training files again
+  // through a front end that differs in one training-only parameter, so cached under their own key.
+  auto add_copies = [&](const char* option, const char* what, auto&& vary, size_t n) {
+    if (n > 0 && kind != SourceKind::Audio)
+      throw std::invalid_argument(std::string("train: ") + option + " takes audio, not images or a table");
+    for (size_t k = 0; k < n; ++k) {
+      FrontEndParams p = fp;
+      vary(p, k);
+      LoadReport copy_report;
+      const ExampleSet copies = load_examples(ds, parts, Part::Train, FrontEnd(p, embedder), cache, jobs, &copy_report,
+                                              [&](size_t d, size_t t) { obs.loading(d, t, what); });
+      append_examples(train_set, copies);
+      train_report.add_counts(copy_report);  // a copy's failure is its original's, already reported
+    }
+  };
+  add_copies("--bandlimit-copies", "train, band-limited",
+             [&](FrontEndParams& p, size_t k) { p.bandlimit_hz = o.bandlimit_copies[k]; }, o.bandlimit_copies.size());
+  add_copies("--crop-copies", "train, cropped", [&](FrontEndParams& p, size_t k) {
+    p.crop_seconds = o.crop_seconds;
+    p.crop_at = (double(k) + 0.5) / o.crop_copies;
+  }, size_t(std::max(o.crop_copies, 0)));
   if (!o.augment_with.empty()) {
     if (kind != SourceKind::Audio && kind != SourceKind::Image)
       throw std::invalid_argument("train: --augment-with adds audio or images, not table rows");

@@ -32,6 +32,8 @@ torch::Tensor bn_relu(BatchNorm& bn, torch::Tensor x) {
 // clips with --jobs 2 took about 20% longer. So the server (several classifications in flight,
 // a memory budget) uses 128 and batch commands 384 (genre::memory_use()).
 inline int64_t tile_frames() { return genre::memory_use() == genre::MemoryUse::Server ? 128 : 384; }
+// The same trade for Musicnn's 3 s segments (musicnn.cpp): one at a time in the server, three in batch.
+inline int64_t segments_at_once() { return genre::memory_use() == genre::MemoryUse::Server ? 1 : 3; }
 
 struct Conv2dBlockImpl : torch::nn::Module {
   Conv2dBlockImpl(int64_t cin, int64_t cout, std::vector<int64_t> pool)

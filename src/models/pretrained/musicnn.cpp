@@ -92,15 +92,15 @@ struct MusicnnImpl : ClassifierImpl {
     // N x 1 x 96 x (k * 188) -> (N k) x 1 x 96 x 188, segment by segment.
     torch::Tensor s = x.narrow(3, 0, k * kMusicnnFrames).reshape({n, 96, k, kMusicnnFrames}).permute({0, 2, 1, 3});
     s = s.reshape({n * k, 1, 96, kMusicnnFrames});
-    // At inference in the server, one segment at a time: a timbral branch's convolution output is
-    // 9 MB a segment, and oneDNN's result is copied once more into a dense tensor (heaptrack: with
-    // 3 segments at once these two were 55 MB of a cold predict's 116 MB heap peak). Batch
-    // commands take 3 at a time, which is faster (blocks.h, tile_frames()).
-    const int64_t kAtOnce = genre::memory_use() == genre::MemoryUse::Server ? 1 : 3;
-    if (torch::GradMode::is_enabled() || is_training() || n * k <= kAtOnce)
+    // At inference, a few segments at a time (blocks.h, segments_at_once(): one in the server): a
+    // timbral branch's convolution output is 9 MB a segment, and oneDNN's result is copied once
+    // more into a dense tensor (heaptrack: with 3 segments at once these two were 55 MB of a cold
+    // predict's 116 MB heap peak).
+    const int64_t at_once = pretrained::segments_at_once();
+    if (torch::GradMode::is_enabled() || is_training() || n * k <= at_once)
       return embed_segments(s).reshape({n, k, 200}).mean(1);
     std::vector<torch::Tensor> parts;
-    for (int64_t i = 0; i < n * k; i += kAtOnce) parts.push_back(embed_segments(s.narrow(0, i, std::min(kAtOnce, n * k - i))));
+    for (int64_t i = 0; i < n * k; i += at_once) parts.push_back(embed_segments(s.narrow(0, i, std::min(at_once, n * k - i))));
     return torch::cat(parts, 0).reshape({n, k, 200}).mean(1);
   }
   torch::Tensor forward_standardised(torch::Tensor x) override { return dense2(dropout(embed(x))); }
