@@ -135,6 +135,33 @@ TEST(Pretrained, CommittedCrnnFixtureMatchesTorch) {
   EXPECT_GT(max_diff(run(shorter, silence).sigmoid, ref["sigmoid"]), 1e-3);
 }
 
+// The cache key of a backbone's embeddings follows its weights and buffers, not the text that named
+// it or the thread count: the same network by another path hits the cache; a changed weight misses.
+TEST(Pretrained, BackboneKeyFollowsTheWeightsNotTheName) {
+  const fs::path dir = fs::path(GENRE_SOURCE_DIR) / "tests" / "data" / "pretrained" / "msd-crnn";
+  std::vector<std::string> archs;
+  Classifier a = load_backbone(dir.string(), &archs);
+  Classifier b = load_backbone((dir / "." / "").string());
+  ASSERT_EQ(archs, (std::vector<std::string>{"crnn"}));
+  at::set_num_threads(1);
+  const std::string key = backbone_key(archs, *a);
+  at::set_num_threads(2);
+  EXPECT_EQ(backbone_key(archs, *b), key);
+  EXPECT_EQ(key.rfind("crnn ", 0), 0u) << key;
+  torch::NoGradGuard g;
+  b->parameters()[3].view(-1)[0] += 1e-6f;
+  const std::string weight_changed = backbone_key(archs, *b);
+  EXPECT_NE(weight_changed, key);
+  auto buffers = b->named_buffers();
+  ASSERT_GT(buffers.size(), 0u);
+  for (auto& buf : buffers)
+    if (buf.key().find("running_var") != std::string::npos) {
+      buf.value().view(-1)[0] *= 2;
+      break;
+    }
+  EXPECT_NE(backbone_key(archs, *b), weight_changed);
+}
+
 TEST(Pretrained, TransferModelConcatenatesEmbeddings) {
   const FrontEndParams fp = tagger_frontend();
   const Shape in = FrontEnd(fp).shape();

@@ -4,12 +4,18 @@
 // temporary name and renamed, so concurrent writers and interrupted runs never leave torn files.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
 #include "genre/frontend.h"
 
 namespace genre {
+
+// FNV-1a over bytes, continuing from h: the hash behind cache entry names and weight fingerprints.
+constexpr uint64_t kHashSeed = 1469598103934665603ull;
+uint64_t hash_bytes(const void* data, size_t n, uint64_t h = kHashSeed);
 
 class FeatureCache {
  public:

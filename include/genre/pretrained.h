@@ -43,8 +43,9 @@ Classifier load_backbone(const std::string& spec, std::vector<std::string>* arch
 
 // The concatenated embeddings of backbones, as a front-end Embedder (so that the feature cache
 // keeps them: a head on frozen embeddings trains in seconds).
-// The backbone's cache key: its spec and a fingerprint of its weights.
-std::string backbone_key(const std::string& spec, torch::nn::Module& backbone);
+// The backbone's cache key: its architectures and a hash of its weights and buffers (so the same
+// networks named by zoo name or by file share cached embeddings).
+std::string backbone_key(const std::vector<std::string>& archs, torch::nn::Module& backbone);
 std::shared_ptr<const Embedder> backbone_embedder(Classifier backbone, const std::string& key);
 
 // backbone + trained head -> one "transfer" model (backbone weights frozen inside it).

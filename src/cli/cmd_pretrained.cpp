@@ -54,8 +54,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 void run_embed(const EmbedOptions& o) {
   if (!ends_with(o.out, ".npy") && !ends_with(o.out, ".csv") && !ends_with(o.out, ".jsonl"))
     throw std::runtime_error(o.out + ": --out must end in .npy, .csv or .jsonl");
-  const Classifier backbone = load_backbone(o.model);
-  const FrontEnd fe(tagger_frontend(29.0, o.hop), backbone_embedder(backbone, backbone_key(o.model, *backbone)));
+  std::vector<std::string> archs;
+  const Classifier backbone = load_backbone(o.model, &archs);
+  const FrontEnd fe(tagger_frontend(29.0, o.hop), backbone_embedder(backbone, backbone_key(archs, *backbone)));
   const FeatureCache cache(o.cache == "none" ? "" : o.cache.empty() ? FeatureCache::default_dir() : o.cache);
   const size_t dim = size_t(backbone->embedding_size());
   std::vector<std::string> missing;

@@ -16,16 +16,16 @@ namespace genre {
 namespace {
 constexpr char kMagic[4] = {'G', 'N', 'R', 'F'};
 constexpr uint32_t kVersion = 1;
+}  // namespace
 
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
+uint64_t hash_bytes(const void* data, size_t n, uint64_t h) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
     h *= 1099511628211ull;
   }
   return h;
 }
-}  // namespace
 
 FeatureCache::FeatureCache(std::string dir) : dir_(std::move(dir)) {}
 
@@ -43,8 +43,9 @@ std::string FeatureCache::entry_path(const std::string& path, const std::string&
   const auto mtime = fs::last_write_time(path, ec).time_since_epoch().count();
   std::ostringstream key;
   key << kVersion << '|' << abs.string() << '|' << size << '|' << mtime << '|' << fkey;
+  const std::string k = key.str();
   char name[32];
-  std::snprintf(name, sizeof name, "%016llx.bin", static_cast<unsigned long long>(fnv1a(key.str())));
+  std::snprintf(name, sizeof name, "%016llx.bin", static_cast<unsigned long long>(hash_bytes(k.data(), k.size())));
   return (fs::path(dir_) / name).string();
 }
 

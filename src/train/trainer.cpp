@@ -212,7 +212,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     if (trees) throw std::invalid_argument("train: --backbone takes a torch head (logreg, mlp), not xgboost");
     backbone = load_backbone(o.backbone, &backbone_archs);
     fp = tagger_frontend(29.0, o.backbone_hop);
-    embedder = backbone_embedder(backbone, backbone_key(o.backbone, *backbone));
+    embedder = backbone_embedder(backbone, backbone_key(backbone_archs, *backbone));
     obs.message("backbone: " + o.backbone + " (" + std::to_string(backbone->embedding_size()) + "-d embedding, frozen)");
   }
   LoadedModel tuned;  // stage 2 of --finetune: the transfer model, trained end to end

@@ -1,5 +1,6 @@
 // Loading the pretrained taggers' upstream weights, and backbones for transfer learning.
 #include "genre/pretrained.h"
+#include "genre/feature_cache.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -194,12 +195,22 @@ struct BackboneEmbedder : Embedder {
 };
 }  // namespace
 
-std::string backbone_key(const std::string& spec, torch::nn::Module& m) {
-  double sum = 0;
-  for (const auto& p : m.parameters()) sum += p.abs().sum().item<double>() + 1e-3 * p.sum().item<double>();
-  char s[32];
-  std::snprintf(s, sizeof s, "%.12g", sum);
-  return spec + " " + s;
+std::string backbone_key(const std::vector<std::string>& archs, torch::nn::Module& m) {
+  // The embeddings depend on the architectures and every weight and buffer, not on how the
+  // backbone was named (a zoo name, a weights file, a trained model): hash exactly those bytes.
+  std::string key;
+  for (const auto& a : archs) key += (key.empty() ? "" : ",") + a;
+  uint64_t h = kHashSeed;
+  auto add = [&](const std::string& name, const torch::Tensor& t) {
+    const torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
+    h = hash_bytes(name.data(), name.size(), h);
+    h = hash_bytes(c.data_ptr(), size_t(c.nbytes()), h);
+  };
+  for (const auto& p : m.named_parameters()) add(p.key(), p.value());
+  for (const auto& b : m.named_buffers()) add(b.key(), b.value());
+  char s[24];
+  std::snprintf(s, sizeof s, " %016llx", static_cast<unsigned long long>(h));
+  return key + s;
 }
 
 std::shared_ptr<const Embedder> backbone_embedder(Classifier backbone, const std::string& key) {
