@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "genre/evaluate.h"
+#include "genre/examples.h"
 #include "genre/frontend.h"
 #include "genre/torch_model.h"
 #include "genre/train.h"
@@ -143,6 +144,44 @@ TEST(Train, CropIsTheClipCutByHand) {
   EXPECT_NE(p.key(), FrontEndParams{}.key());
   p.crop_at = 1.5;
   EXPECT_THROW(validate_frontend(p), std::invalid_argument);
+}
+
+// The training part through an original front end and its copies in one load (each file decoded
+// once) gives what one load per front end gives; the unreadable file is one failure, not three;
+// a second load comes from the cache.
+TEST(Train, SeveralFrontEndsInOneLoadEqualOneLoadEach) {
+  TempDir dir;
+  const auto data = make_collection(dir);
+  const Dataset ds = load_dataset(data, SourceKind::Audio);
+  const std::vector<Part> parts(ds.items.size(), Part::Train);
+  FrontEndParams plain, limited, cropped;
+  limited.bandlimit_hz = 4000;
+  cropped.crop_seconds = 2;
+  cropped.crop_at = 0.25;
+  const std::vector<FrontEnd> fes{FrontEnd(plain), FrontEnd(limited), FrontEnd(cropped)};
+  const FeatureCache none("");
+  LoadReport together;
+  const auto sets = load_examples(ds, parts, Part::Train, fes, none, 2, &together);
+  ASSERT_EQ(sets.size(), 3u);
+  EXPECT_EQ(together.failures.size(), 1u);
+  EXPECT_EQ(together.files, 3 * ds.items.size());
+  for (size_t j = 0; j < fes.size(); ++j) {
+    LoadReport alone;
+    const ExampleSet one = load_examples(ds, parts, Part::Train, fes[j], none, 2, &alone);
+    EXPECT_EQ(alone.failures.size(), 1u);
+    EXPECT_GT(one.count(), 0u);
+    EXPECT_EQ(sets[j].data, one.data) << j;
+    EXPECT_EQ(sets[j].label, one.label) << j;
+    EXPECT_EQ(sets[j].clips, one.clips) << j;
+  }
+  EXPECT_NE(sets[0].data, sets[1].data);
+  const FeatureCache cache(dir.file("cache"));
+  LoadReport first, second;
+  load_examples(ds, parts, Part::Train, fes, cache, 2, &first);
+  const auto again = load_examples(ds, parts, Part::Train, fes, cache, 2, &second);
+  EXPECT_EQ(first.cache_hits, 0u);
+  EXPECT_EQ(second.cache_hits, 3 * (ds.items.size() - 1));
+  for (size_t j = 0; j < fes.size(); ++j) EXPECT_EQ(again[j].data, sets[j].data) << j;
 }
 
 TEST(Train, BadOptionsAreErrors) {

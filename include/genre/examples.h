@@ -46,5 +46,12 @@ struct LoadReport {
 ExampleSet load_examples(const Dataset& ds, const std::vector<Part>& parts, Part part, const FrontEnd& fe,
                          const FeatureCache& cache, size_t jobs, LoadReport* report = nullptr,
                          const std::function<void(size_t, size_t)>& progress = {});
+// The same through several front ends at once (an original and its training copies): one set per
+// front end, each file decoded once. A file that fails in any of them is skipped in all, reported
+// once. report->files counts file x front end.
+std::vector<ExampleSet> load_examples(const Dataset& ds, const std::vector<Part>& parts, Part part,
+                                      const std::vector<FrontEnd>& fes, const FeatureCache& cache, size_t jobs,
+                                      LoadReport* report = nullptr,
+                                      const std::function<void(size_t, size_t)>& progress = {});
 
 }  // namespace genre

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "genre/frontend.h"
 
@@ -29,6 +30,10 @@ class FeatureCache {
   void put(const std::string& path, const std::string& key, const ClipFeatures& f) const;
   // get, or compute with fe.file(path) and put.
   ClipFeatures load(const std::string& path, const FrontEnd& fe, bool* hit = nullptr) const;
+  // The same for several front ends of one file (an original and its training copies): the file
+  // is decoded once per sample rate, for the front ends that miss. hits[i]: fes[i] was cached.
+  std::vector<ClipFeatures> load(const std::string& path, const std::vector<FrontEnd>& fes,
+                                 std::vector<bool>* hits = nullptr) const;
 
  private:
   std::string entry_path(const std::string& path, const std::string& key) const;

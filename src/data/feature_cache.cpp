@@ -1,5 +1,6 @@
 #include "genre/feature_cache.h"
 #include "genre/atomic_file.h"
+#include "genre/audio.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -104,6 +105,33 @@ ClipFeatures FeatureCache::load(const std::string& path, const FrontEnd& fe, boo
   ClipFeatures f = fe.file(path);
   put(path, fe.key(), f);
   return f;
+}
+
+std::vector<ClipFeatures> FeatureCache::load(const std::string& path, const std::vector<FrontEnd>& fes,
+                                             std::vector<bool>* hits) const {
+  std::vector<ClipFeatures> out(fes.size());
+  if (hits) hits->assign(fes.size(), false);
+  std::vector<float> samples;
+  int decoded_rate = 0;
+  for (size_t i = 0; i < fes.size(); ++i) {
+    const FrontEnd& fe = fes[i];
+    if (auto cached = get(path, fe.key())) {
+      if (hits) (*hits)[i] = true;
+      out[i] = std::move(*cached);
+      continue;
+    }
+    if (fe.params().input == InputKind::Image) {
+      out[i] = fe.file(path);
+    } else {
+      if (decoded_rate != fe.params().sample_rate) {
+        samples = load_audio(path, fe.params().sample_rate).samples;
+        decoded_rate = fe.params().sample_rate;
+      }
+      out[i] = fe.decoded(path, samples);
+    }
+    put(path, fe.key(), out[i]);
+  }
+  return out;
 }
 
 }  // namespace genre

@@ -238,9 +238,13 @@ ClipFeatures FrontEnd::clip(const std::vector<float>& samples) const {
 
 ClipFeatures FrontEnd::file(const std::string& path) const {
   if (p_.input == InputKind::Image) return image(path);
-  Audio a = load_audio(path, p_.sample_rate);
-  ClipFeatures f = clip(a.samples);
-  if (f.count == 0) throw AudioError(path, p_.trim_silence ? "only silence" : "no audio");
+  return decoded(path, load_audio(path, p_.sample_rate).samples);
+}
+
+ClipFeatures FrontEnd::decoded(const std::string& path, const std::vector<float>& samples) const {
+  ClipFeatures f = clip(samples);
+  const bool short_for_crop = p_.crop_seconds > 0 && samples.size() < 2 * size_t(p_.crop_seconds * p_.sample_rate);
+  if (f.count == 0 && !short_for_crop) throw AudioError(path, p_.trim_silence ? "only silence" : "no audio");
   return f;
 }
 

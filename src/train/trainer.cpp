@@ -251,29 +251,31 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   const size_t jobs = o.jobs ? o.jobs : cores;
   TrainResult result;
   LoadReport train_report, valid_report;
-  ExampleSet train_set = load_examples(ds, parts, Part::Train, fe, cache, jobs, &train_report,
-                                             [&](size_t d, size_t t) { obs.loading(d, t, "train"); });
   // Training-only copies of the audio (--bandlimit-copies, --crop-copies): the training files again
   // through a front end that differs in one training-only parameter, so cached under their own key.
-  auto add_copies = [&](const char* option, const char* what, auto&& vary, size_t n) {
+  // One load for the original and its copies: each training file is decoded once.
+  std::vector<FrontEnd> train_fes{fe};
+  auto add_copies = [&](const char* option, auto&& vary, size_t n) {
     if (n > 0 && kind != SourceKind::Audio)
       throw std::invalid_argument(std::string("train: ") + option + " takes audio, not images or a table");
     for (size_t k = 0; k < n; ++k) {
       FrontEndParams p = fp;
       vary(p, k);
-      LoadReport copy_report;
-      const ExampleSet copies = load_examples(ds, parts, Part::Train, FrontEnd(p, embedder), cache, jobs, &copy_report,
-                                              [&](size_t d, size_t t) { obs.loading(d, t, what); });
-      append_examples(train_set, copies);
-      train_report.add_counts(copy_report);  // a copy's failure is its original's, already reported
+      train_fes.emplace_back(p, embedder);
     }
   };
-  add_copies("--bandlimit-copies", "train, band-limited",
-             [&](FrontEndParams& p, size_t k) { p.bandlimit_hz = o.bandlimit_copies[k]; }, o.bandlimit_copies.size());
-  add_copies("--crop-copies", "train, cropped", [&](FrontEndParams& p, size_t k) {
+  add_copies("--bandlimit-copies", [&](FrontEndParams& p, size_t k) { p.bandlimit_hz = o.bandlimit_copies[k]; },
+             o.bandlimit_copies.size());
+  add_copies("--crop-copies", [&](FrontEndParams& p, size_t k) {
     p.crop_seconds = o.crop_seconds;
     p.crop_at = (double(k) + 0.5) / o.crop_copies;
   }, size_t(std::max(o.crop_copies, 0)));
+  std::vector<ExampleSet> train_sets =
+      load_examples(ds, parts, Part::Train, train_fes, cache, jobs, &train_report,
+                    [&](size_t d, size_t t) { obs.loading(d, t, train_fes.size() > 1 ? "train, with copies" : "train"); });
+  ExampleSet train_set = std::move(train_sets[0]);
+  for (size_t j = 1; j < train_sets.size(); ++j) append_examples(train_set, train_sets[j]);
+  train_sets.clear();
   if (!o.augment_with.empty()) {
     if (kind != SourceKind::Audio && kind != SourceKind::Image)
       throw std::invalid_argument("train: --augment-with adds audio or images, not table rows");
