@@ -162,6 +162,46 @@ TEST(Pretrained, BackboneKeyFollowsTheWeightsNotTheName) {
   EXPECT_NE(backbone_key(archs, *b), weight_changed);
 }
 
+// A trained transfer model split for evaluation (the backbones' embeddings, then the head) gives
+// the whole model's probabilities; one that standardises its input first is not split.
+TEST(Pretrained, TransferModelSplitIntoEmbedderAndHeadGivesItsProbabilities) {
+  const fs::path dir = fs::path(GENRE_SOURCE_DIR) / "tests" / "data" / "pretrained" / "msd-crnn";
+  std::vector<std::string> archs;
+  Classifier backbone = load_backbone(dir.string(), &archs);
+  torch::manual_seed(3);
+  Classifier head = create_model({"logreg", {backbone->embedding_size(), 1, 1}, 4, 0.0, "softmax", {}, ""});
+  LoadedModel m;
+  m.net = make_transfer(backbone, archs, head, 4);
+  m.config = m.net->config();
+  m.labels = {"a", "b", "c", "d"};
+  m.frontend = tagger_frontend();
+  const auto parts = transfer_parts(m);
+  ASSERT_TRUE(parts.has_value());
+  EXPECT_EQ(parts->embedder->key(), backbone_key(archs, *backbone));
+  const Shape s = FrontEnd(m.frontend).shape();
+  const torch::Tensor x = torch::randn({2, s.c, s.h, s.w}) * 10 - 20;
+  std::vector<float> e(size_t(2 * parts->embedder->size()));
+  parts->embedder->embed(x.data_ptr<float>(), 2, e.data());
+  std::vector<double> split(8), whole(8);
+  parts->head(e.data(), 2, split.data());
+  m.probabilities(x.data_ptr<float>(), 2, whole.data());
+  torch::Tensor direct;
+  {
+    torch::NoGradGuard g;
+    direct = m.net->embedding(x).contiguous();
+  }
+  double scale = 0, diff = 0;
+  for (size_t i = 0; i < e.size(); ++i) {
+    scale = std::max(scale, double(std::abs(direct.data_ptr<float>()[i])));
+    diff = std::max(diff, double(std::abs(direct.data_ptr<float>()[i] - e[i])));
+  }
+  EXPECT_LT(diff, 1e-5 * std::max(1.0, scale)) << "embedding scale " << scale;
+  for (size_t i = 0; i < 8; ++i) EXPECT_NEAR(split[i], whole[i], 1e-6) << i;
+  EXPECT_GT(std::abs(whole[0] - 0.25), 1e-4);  // not a uniform answer
+  m.net->set_input_stats(torch::full({1}, 0.5), torch::ones({1}));
+  EXPECT_FALSE(transfer_parts(m).has_value());
+}
+
 TEST(Pretrained, TransferModelConcatenatesEmbeddings) {
   const FrontEndParams fp = tagger_frontend();
   const Shape in = FrontEnd(fp).shape();

@@ -224,6 +224,36 @@ TEST(Train, EvaluateCommandWritesReports) {
   EXPECT_NE(read_bytes(dir.file("eval2.txt")).find("--part valid"), std::string::npos);
 }
 
+// Evaluation of a comma list of folders reports each folder's files on their own: the second
+// folder holds other recordings of the same songs (shorter), which the clip (song) level merges.
+TEST(Train, EvaluateReportsEachSourceFileByFile) {
+  TempDir dir;
+  const auto data = make_collection(dir);
+  const std::string shorter = write_tone_collection(dir.file("short"), 5, 3);
+  train(options(data, dir.file("m"), 2));
+  const std::string both = data + "," + shorter;
+  const std::string cmd = std::string(GENRE_BIN) + " evaluate --model " + dir.file("m/model.genre") + " --data " + both +
+                          " --part all --cache none --out " + dir.file("report") + " > " + dir.file("eval.txt") + " 2>&1";
+  std::system(cmd.c_str());
+  const std::string text = read_bytes(dir.file("eval.txt"));
+  EXPECT_NE(text.find("Per source"), std::string::npos) << text;
+  auto report = nlohmann::json::parse(read_bytes(dir.file("report/report.json")));
+  EXPECT_EQ(report["clips"].size(), 15u);  // songs
+  ASSERT_EQ(report["by_source"].size(), 2u);
+  EXPECT_EQ(report["by_source"][0]["source"], data);
+  EXPECT_EQ(report["by_source"][0]["file_level"]["n"], 15);  // the broken file is not counted
+  EXPECT_EQ(report["by_source"][1]["source"], shorter);
+  EXPECT_EQ(report["by_source"][1]["file_level"]["n"], 15);
+  // The first folder alone: one file per song, so its song level is that source's file level.
+  const std::string cmd1 = std::string(GENRE_BIN) + " evaluate --model " + dir.file("m/model.genre") + " --data " + data +
+                           " --part all --cache none --out " + dir.file("report1") + " > /dev/null 2>&1";
+  std::system(cmd1.c_str());
+  auto alone = nlohmann::json::parse(read_bytes(dir.file("report1/report.json")));
+  EXPECT_FALSE(alone.contains("by_source"));
+  EXPECT_EQ(report["by_source"][0]["file_level"]["confusion"], alone["clip_level"]["confusion"]);
+  EXPECT_NEAR(report["by_source"][0]["file_level"]["log_loss"].get<double>(), alone["clip_level"]["log_loss"].get<double>(), 1e-9);
+}
+
 // genre predict with a torch model: the executable loads it through libgenre_torch.so on a
 // background thread and gives the probabilities of the model loaded here.
 TEST(Train, PredictCommandRunsATorchModelThroughThePlugin) {

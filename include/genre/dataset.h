@@ -16,11 +16,13 @@ struct Item {
   std::string label;
   std::string song;   // "<label>/<stem>", e.g. "jazz/jazz.00054"; images blues00012.png -> "blues/blues.00012"
   size_t row = 0;     // table row (Table sources)
+  size_t source = 0;  // which folder of a comma list (Dataset::sources) the file came from
 };
 
 struct Dataset {
   SourceKind kind = SourceKind::Audio;
   std::string root;
+  std::vector<std::string> sources;  // the folders (or table) it was read from: one, or a comma list's
   std::vector<std::string> labels;  // sorted
   std::vector<Item> items;          // sorted by song
   // Table sources: the feature values of each item, and the column names.

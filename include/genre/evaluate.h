@@ -29,6 +29,18 @@ Evaluation evaluate_examples(ClassifierImpl& net, const ExampleSet& set, const s
 
 nlohmann::json to_json(const Metrics& m);
 
+// Per folder of a comma-list dataset (whole clips, low-rate clips, excerpts): every file of the
+// test part on its own (the mean of its chunks), not merged with the song's other files.
+struct SourceMetrics {
+  std::string source;
+  Metrics files;
+};
+std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const std::vector<Part>& parts, const FrontEnd& fe,
+                                              const FeatureCache& cache, size_t jobs,
+                                              const ProbabilityFn& probabilities, const std::vector<std::string>& labels);
+nlohmann::json to_json(const std::vector<SourceMetrics>& by_source);
+std::string by_source_markdown(const std::vector<SourceMetrics>& by_source);
+
 // Writes report.json, report.md, confusion.png (clip level) and confusion_chunks.png into dir.
 void write_report(const std::string& dir, const Evaluation& e, const nlohmann::json& context, const ExampleSet& set);
 

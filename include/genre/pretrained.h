@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,16 @@ Classifier load_backbone(const std::string& spec, std::vector<std::string>* arch
 // networks named by zoo name or by file share cached embeddings).
 std::string backbone_key(const std::vector<std::string>& archs, torch::nn::Module& backbone);
 std::shared_ptr<const Embedder> backbone_embedder(Classifier backbone, const std::string& key);
+
+// A trained transfer model split into its frozen backbones, as the Embedder that `genre train
+// --backbone` used (the same cache key: evaluation reads the cached embeddings), and its head on
+// those embeddings. Empty for other models and for transfer models that standardise their input
+// before the backbones.
+struct TransferParts {
+  std::shared_ptr<const Embedder> embedder;
+  ProbabilityFn head;
+};
+std::optional<TransferParts> transfer_parts(const LoadedModel& m);
 
 // backbone + trained head -> one "transfer" model (backbone weights frozen inside it).
 Classifier make_transfer(Classifier backbone, const std::vector<std::string>& archs, Classifier head, int64_t n_classes);

@@ -12,6 +12,7 @@
 #include "genre/evaluate.h"
 #include "genre/examples.h"
 #include "genre/feature_cache.h"
+#include "genre/pretrained.h"
 #include "genre/torch_model.h"
 #include "genre/splits.h"
 #include "genre/train.h"
@@ -67,7 +68,11 @@ void run(const EvaluateOptions& o) {
       for (auto& p : parts) p = p == parse_part(o.part) ? Part::Test : Part::None;
   }
   const FeatureCache cache(o.cache_dir == "none" ? "" : o.cache_dir.empty() ? FeatureCache::default_dir() : o.cache_dir);
-  const FrontEnd fe(m.frontend);
+  // A transfer model is its frozen backbones' embeddings (from the feature cache, where training
+  // put them) under its head; any other model runs whole on the front end's features.
+  const auto parts_of_transfer = transfer_parts(m);
+  const FrontEnd fe(m.frontend, parts_of_transfer ? parts_of_transfer->embedder : nullptr);
+  const ProbabilityFn probabilities = parts_of_transfer ? parts_of_transfer->head : m.probability_fn();
   LoadReport rep;
   std::unique_ptr<Progress> bar;
   ExampleSet set = load_examples(ds, parts, Part::Test, fe, cache, o.jobs ? o.jobs : cores(),
@@ -80,13 +85,19 @@ void run(const EvaluateOptions& o) {
   if (set.count() == 0)
     throw std::runtime_error("the '" + o.part + "' part of split '" + split + "' has no readable items in " + data +
                              (o.part == "test" ? " (try --part valid)" : ""));
-  Evaluation e = evaluate_examples(m.probability_fn(), set, m.labels);
+  Evaluation e = evaluate_examples(probabilities, set, m.labels);
   nlohmann::json context = {{"model", o.model}, {"arch", m.config.arch},  {"input", input_name(input)},
                             {"data", data},     {"split", split},         {"seed", seed},
                             {"part", o.part},   {"clips", set.clips.size()}, {"chunks", set.count()}};
   std::printf("%s", metrics_markdown(e.clip, "Clip level (" + o.part + " part of " + split + ")").c_str());
   std::printf("\nchunk level: accuracy %.3f, top-2 %.3f, macro AUROC %.3f (%zu chunks)\n", e.chunk.accuracy,
               e.chunk.top2_accuracy, e.chunk.macro_auroc, set.count());
+  if (ds.sources.size() > 1) {
+    // Several folders (whole clips, low-rate clips, excerpts): each file on its own, per folder.
+    const auto by_source = evaluate_by_source(ds, parts, fe, cache, o.jobs ? o.jobs : cores(), probabilities, m.labels);
+    std::printf("\n%s", by_source_markdown(by_source).c_str());
+    context["by_source"] = to_json(by_source);
+  }
   if (!o.out.empty()) {
     write_report(o.out, e, context, set);
     std::printf("wrote %s/report.json, report.md, confusion.png, confusion_chunks.png\n", o.out.c_str());

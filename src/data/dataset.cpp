@@ -97,6 +97,7 @@ Dataset load_table(const std::string& path) {
   Dataset ds;
   ds.kind = SourceKind::Table;
   ds.root = path;
+  ds.sources = {path};
   std::string line;
   if (!std::getline(f, line)) throw std::runtime_error(path + ": empty features table");
   const auto header = split_csv_line(line);
@@ -162,7 +163,9 @@ Dataset load_dataset(const std::string& path, SourceKind kind) {
         all.kind = one.kind;
         all.root = all.root.empty() ? one.root : all.root + "," + one.root;
         labels.insert(one.labels.begin(), one.labels.end());
+        for (auto& it : one.items) it.source = all.sources.size();
         all.items.insert(all.items.end(), one.items.begin(), one.items.end());
+        all.sources.push_back(path.substr(a, b - a));
       }
       a = b + 1;
     }
@@ -178,6 +181,7 @@ Dataset load_dataset(const std::string& path, SourceKind kind) {
   Dataset ds;
   ds.kind = kind;
   ds.root = root;
+  ds.sources = {path};
   std::set<std::string> labels;
   for (const auto& entry : fs::directory_iterator(root)) {
     if (!entry.is_directory()) continue;

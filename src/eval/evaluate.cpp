@@ -5,6 +5,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include "genre/plot.h"
 #include "genre/torch_model.h"
@@ -74,6 +76,50 @@ nlohmann::json to_json(const Metrics& m) {
           {"per_class", per_class},
           {"labels", m.labels},
           {"confusion", m.confusion}};
+}
+
+std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const std::vector<Part>& parts, const FrontEnd& fe,
+                                              const FeatureCache& cache, size_t jobs,
+                                              const ProbabilityFn& probabilities, const std::vector<std::string>& labels) {
+  Dataset files = ds;
+  std::map<std::string, size_t> source_of;
+  for (auto& it : files.items) {
+    it.song = it.path;  // each file its own clip
+    source_of[it.path] = it.source;
+  }
+  const ExampleSet set = load_examples(files, parts, Part::Test, fe, cache, jobs);
+  const Evaluation e = evaluate_examples(probabilities, set, labels);
+  std::vector<SourceMetrics> out;
+  for (size_t s = 0; s < ds.sources.size(); ++s) {
+    std::vector<int> y;
+    std::vector<std::vector<double>> p;
+    for (size_t j = 0; j < set.clips.size(); ++j)
+      if (source_of[set.clips[j]] == s) {
+        y.push_back(set.clip_label[j]);
+        p.push_back(e.clip_probs[j]);
+      }
+    if (!y.empty()) out.push_back({ds.sources[s], compute_metrics(y, p, labels)});
+  }
+  return out;
+}
+
+nlohmann::json to_json(const std::vector<SourceMetrics>& by_source) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& s : by_source) j.push_back({{"source", s.source}, {"file_level", to_json(s.files)}});
+  return j;
+}
+
+std::string by_source_markdown(const std::vector<SourceMetrics>& by_source) {
+  std::ostringstream md;
+  md << "## Per source (file level: each file on its own)\n\n| source | files | accuracy | top-2 accuracy | macro F1 |\n"
+        "|---|---|---|---|---|\n";
+  char row[512];
+  for (const auto& s : by_source) {
+    std::snprintf(row, sizeof row, "| %s | %zu | %.3f | %.3f | %.3f |\n", s.source.c_str(), size_t(s.files.n),
+                  s.files.accuracy, s.files.top2_accuracy, s.files.macro_f1);
+    md << row;
+  }
+  return md.str();
 }
 
 void write_report(const std::string& dir, const Evaluation& e, const nlohmann::json& context, const ExampleSet& set) {

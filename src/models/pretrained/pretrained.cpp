@@ -142,37 +142,66 @@ LoadedModel load_one(const std::string& spec) {
 }
 }  // namespace
 
-Classifier load_backbone(const std::string& spec, std::vector<std::string>* archs_out) {
-  std::vector<LoadedModel> parts;
+namespace {
+// Backbones of taggers and of transfer models (their backbones only) as one frozen stack, whose
+// embedding is their embeddings concatenated.
+Classifier stack_backbones(const std::vector<const LoadedModel*>& parts, std::vector<std::string>* archs_out) {
   std::vector<std::string> archs;
-  for (size_t a = 0; a <= spec.size();) {
-    size_t b = spec.find(',', a);
-    if (b == std::string::npos) b = spec.size();
-    if (b > a) {
-      parts.push_back(load_one(spec.substr(a, b - a)));
-      const auto& c = parts.back().config;
-      if (c.arch == "transfer") archs.insert(archs.end(), c.backbones.begin(), c.backbones.end());
-      else archs.push_back(c.arch);
-    }
-    a = b + 1;
+  for (const auto* part : parts) {
+    const auto& c = part->config;
+    if (c.arch == "transfer") archs.insert(archs.end(), c.backbones.begin(), c.backbones.end());
+    else archs.push_back(c.arch);
   }
-  if (parts.empty()) throw std::runtime_error("--backbone: no backbone named");
   const FrontEnd fe(tagger_frontend());
   ModelConfig cfg{"transfer", fe.shape(), 1, 0.0, "softmax", archs, ""};
   Classifier stack = create_model(cfg);
   auto& list = *stack->named_children()["backbones"]->as<torch::nn::ModuleList>();
   size_t i = 0;
-  for (auto& part : parts) {
-    if (part.config.arch == "transfer") {
-      auto& inner = *part.net->named_children()["backbones"]->as<torch::nn::ModuleList>();
+  for (const auto* part : parts) {
+    if (part->config.arch == "transfer") {
+      auto& inner = *part->net->named_children()["backbones"]->as<torch::nn::ModuleList>();
       for (size_t k = 0; k < inner.size(); ++k) copy_state(*inner[k], *list[i++]);
     } else {
-      copy_state(*part.net, *list[i++]);
+      copy_state(*part->net, *list[i++]);
     }
   }
   stack->eval();
   if (archs_out) *archs_out = archs;
   return stack;
+}
+}  // namespace
+
+Classifier load_backbone(const std::string& spec, std::vector<std::string>* archs_out) {
+  std::vector<LoadedModel> parts;
+  for (size_t a = 0; a <= spec.size();) {
+    size_t b = spec.find(',', a);
+    if (b == std::string::npos) b = spec.size();
+    if (b > a) parts.push_back(load_one(spec.substr(a, b - a)));
+    a = b + 1;
+  }
+  if (parts.empty()) throw std::runtime_error("--backbone: no backbone named");
+  std::vector<const LoadedModel*> ptrs;
+  for (const auto& p : parts) ptrs.push_back(&p);
+  return stack_backbones(ptrs, archs_out);
+}
+
+std::optional<TransferParts> transfer_parts(const LoadedModel& m) {
+  if (!m.net || m.config.arch != "transfer" || m.config.head.empty()) return std::nullopt;
+  // A fine-tuned transfer model may standardise its input before the backbones: not split then.
+  for (const auto& b : m.net->named_buffers(/*recurse=*/false)) {
+    if (b.key() == "input_mean" && !b.value().eq(0).all().item<bool>()) return std::nullopt;
+    if (b.key() == "input_std" && !b.value().eq(1).all().item<bool>()) return std::nullopt;
+  }
+  std::vector<std::string> archs;
+  Classifier stack = stack_backbones({&m}, &archs);
+  if (!(stack->config().input == m.config.input)) return std::nullopt;
+  auto head = std::dynamic_pointer_cast<ClassifierImpl>(m.net->named_children()["head"]);
+  if (!head) return std::nullopt;
+  head->eval();
+  TransferParts t;
+  t.embedder = backbone_embedder(stack, backbone_key(archs, *stack));
+  t.head = [head](const float* x, int64_t n, double* out) { network_probabilities(*head, x, n, out); };
+  return t;
 }
 
 namespace {
