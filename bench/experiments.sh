@@ -51,6 +51,8 @@ cv() {
     echo "| $name fold $f | $a | | $r | $params | $spe | |"
   done
   echo "| **$name mean ± sd, folds ${FOLDS:-0 1 2 3 4}** | $(echo $accs | awk '{s=0;q=0;for(i=1;i<=NF;i++){s+=$i;q+=$i*$i}; m=s/NF; printf "%.3f ± %.3f", m, sqrt(q/NF-m*m)}') | | $(echo $aurocs | awk '{s=0;q=0;for(i=1;i<=NF;i++){s+=$i;q+=$i*$i}; m=s/NF; printf "%.3f ± %.3f", m, sqrt(q/NF-m*m)}') | | | |"
+  # Macro F1 and, for comma-list data, each folder's files (python3's standard library only).
+  python3 bench/cv_summary.py "$OUT" "$name" 2>/dev/null || true
 }
 
 echo "| run | clip accuracy | top-2 | macro AUROC | parameters | s/epoch | epochs | |"
