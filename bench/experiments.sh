@@ -4,7 +4,7 @@
 # images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
 # that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
 # with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-cv-lstm-longer,
-# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, music-audio-cv, music-audio-cv-finetune, bundled-cv, gan-cv, gan-judge,
+# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, music-audio-cv, music-audio-cv-finetune, bundled-cv, bundled-valid, gan-cv, gan-judge,
 # efficientnet-images (default: the first three). Needs a
 # build (scripts/build.sh); the imagenet groups need ../shared/weights/imagenet ($GENRE_WEIGHTS_DIR;
 # IMAGENET_ARCHS picks the architectures of imagenet-images).
@@ -151,9 +151,18 @@ for group in $GROUPS_WANTED; do
     # over all development recordings: the head trained and early-stopped inside each fold, with the
     # band-limited copies and short crops of that fold's training files only. BUNDLED_EXTRA adds options.
     bundled-cv)
-      cv bundled-recipe --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" \
-        --backbone msd-fcn,msd-crnn,jamendo-musicnn --model logreg --lr 1e-3 --epochs 200 --patience 20 --batch-size 32 \
-        --bandlimit-copies 4000 ${BUNDLED_EXTRA:-}
+      # BUNDLED_NAME names the run, BUNDLED_HEAD picks the head (logreg, mlp), BUNDLED_EXTRA adds options.
+      cv "${BUNDLED_NAME:-bundled-recipe}" --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" \
+        --backbone msd-fcn,msd-crnn,jamendo-musicnn --model "${BUNDLED_HEAD:-logreg}" --lr 1e-3 --epochs 200 --patience 20 \
+        --batch-size 32 --bandlimit-copies 4000 ${BUNDLED_EXTRA:-}
+      ;;
+    # The bundled recipe trained on the fault-filtered train list, early-stopped and evaluated on its valid list.
+    bundled-valid)
+      run bundled-fault-filtered --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" --split fault-filtered \
+        --backbone msd-fcn,msd-crnn,jamendo-musicnn --model "${BUNDLED_HEAD:-logreg}" --lr 1e-3 --epochs 200 --patience 20 \
+        --batch-size 32 --bandlimit-copies 4000 ${BUNDLED_EXTRA:-}
+      $G evaluate --model "$OUT/bundled-fault-filtered/model.genre" --part valid --out "$OUT/bundled-fault-filtered/valid" \
+        > "$OUT/bundled-fault-filtered.eval" 2>&1
       ;;
   esac
 done
