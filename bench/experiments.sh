@@ -33,26 +33,23 @@ run() {
   echo "| $name | $acc | $top2 | $auroc | $params | $spe | $epochs | rc=$rc |"
 }
 
-# k-fold: trains fold F on kfold:5:F and evaluates its test fold; prints per-fold and mean rows.
-# FOLDS (default "0 1 2 3 4") runs some folds only (e.g. the rest of an interrupted run); the mean
-# row is then over those folds.
+# k-fold: trains fold F on kfold:5:F and evaluates its test fold; prints a row per fold, then
+# bench/cv_summary.py's mean ± sd over every fold of NAME in OUT (clip accuracy, top-2, macro F1,
+# macro AUROC) and, for comma-list data, each folder's files. FOLDS (default "0 1 2 3 4") runs some
+# folds only (e.g. the rest of an interrupted run).
 cv() {
   local name=$1; shift
-  local accs="" aurocs=""
   for f in ${FOLDS:-0 1 2 3 4}; do
     $G train --out "$OUT/$name-f$f" --split "kfold:5:$f" "$@" > "$OUT/$name-f$f.log" 2>&1
     $G evaluate --model "$OUT/$name-f$f/model.genre" --part test --out "$OUT/$name-f$f/test" > "$OUT/$name-f$f.eval" 2>&1
     local a r
     a=$(sed -n '/^| n | accuracy/{n;n;p}' "$OUT/$name-f$f.eval" | awk -F'|' '{gsub(/ /,"",$3); print $3}')
     r=$(sed -n '/^| n | accuracy/{n;n;p}' "$OUT/$name-f$f.eval" | awk -F'|' '{gsub(/ /,"",$6); print $6}')
-    accs="$accs $a"; aurocs="$aurocs $r"
     local spe; spe=$(sed -n 's/.*, \([0-9.]*\) s per epoch.*/\1/p' "$OUT/$name-f$f.log")
     local params; params=$(sed -n 's/^parameters:  \([0-9]*\).*/\1/p' "$OUT/$name-f$f.log")
     echo "| $name fold $f | $a | | $r | $params | $spe | |"
   done
-  echo "| **$name mean ± sd, folds ${FOLDS:-0 1 2 3 4}** | $(echo $accs | awk '{s=0;q=0;for(i=1;i<=NF;i++){s+=$i;q+=$i*$i}; m=s/NF; printf "%.3f ± %.3f", m, sqrt(q/NF-m*m)}') | | $(echo $aurocs | awk '{s=0;q=0;for(i=1;i<=NF;i++){s+=$i;q+=$i*$i}; m=s/NF; printf "%.3f ± %.3f", m, sqrt(q/NF-m*m)}') | | | |"
-  # Macro F1 and, for comma-list data, each folder's files (python3's standard library only).
-  python3 bench/cv_summary.py "$OUT" "$name" 2>/dev/null || true
+  /usr/bin/python3 bench/cv_summary.py "$OUT" "$name"
 }
 
 echo "| run | clip accuracy | top-2 | macro AUROC | parameters | s/epoch | epochs | |"

@@ -350,7 +350,8 @@ TEST(Pretrained, FinetuneTrainsTheBackboneEndToEnd) {
 
 // The bundled genre model must not take bandwidth for a genre: an example clip and its copy at
 // 8 kHz (nothing above 4 kHz, as a phone or an old recording) should get the same genre with
-// close probabilities. Cross-validated, 92% of 8 kHz copies keep their genre (models/README.md);
+// close probabilities. Cross-validated (Python, the recipe before the crops), 92% of 8 kHz copies
+// kept their genre (models/README.md);
 // here at least 8 of the 10 must, the median largest probability difference must stay under 0.2,
 // and no copy may turn metal, the genre of most 8 kHz clips in the training data. (The model
 // trained without band-limited copies kept 3 of 10 and called 7 copies metal.)

@@ -18,6 +18,7 @@ namespace genre {
 struct Evaluation {
   Metrics clip, chunk;
   double loss = 0;                               // mean chunk cross-entropy
+  std::vector<std::vector<double>> chunk_probs;  // per example of the set
   std::vector<std::vector<double>> clip_probs;  // per clip of the set
 };
 
@@ -30,14 +31,13 @@ Evaluation evaluate_examples(ClassifierImpl& net, const ExampleSet& set, const s
 nlohmann::json to_json(const Metrics& m);
 
 // Per folder of a comma-list dataset (whole clips, low-rate clips, excerpts): every file of the
-// test part on its own (the mean of its chunks), not merged with the song's other files.
+// evaluated set on its own (the mean of its chunks' probabilities in e), not merged with the
+// song's other files. `set` was loaded from `ds`.
 struct SourceMetrics {
   std::string source;
   Metrics files;
 };
-std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const std::vector<Part>& parts, const FrontEnd& fe,
-                                              const FeatureCache& cache, size_t jobs,
-                                              const ProbabilityFn& probabilities, const std::vector<std::string>& labels);
+std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const ExampleSet& set, const Evaluation& e);
 nlohmann::json to_json(const std::vector<SourceMetrics>& by_source);
 std::string by_source_markdown(const std::vector<SourceMetrics>& by_source);
 

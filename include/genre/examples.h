@@ -19,6 +19,7 @@ struct ExampleSet {
   std::vector<float> data;        // count() * shape.size()
   std::vector<int> label;         // per example
   std::vector<size_t> clip;       // per example: index into clips
+  std::vector<size_t> item;       // per example: index into the loaded Dataset's items (its file)
   std::vector<std::string> clips; // song ids
   std::vector<int> clip_label;
   size_t count() const { return label.size(); }

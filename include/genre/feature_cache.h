@@ -28,7 +28,7 @@ class FeatureCache {
   const std::string& dir() const { return dir_; }
   std::optional<ClipFeatures> get(const std::string& path, const std::string& key) const;
   void put(const std::string& path, const std::string& key, const ClipFeatures& f) const;
-  // get, or compute with fe.file(path) and put.
+  // get, or decode the file, compute and put.
   ClipFeatures load(const std::string& path, const FrontEnd& fe, bool* hit = nullptr) const;
   // The same for several front ends of one file (an original and its training copies): the file
   // is decoded once per sample rate, for the front ends that miss. hits[i]: fes[i] was cached.

@@ -110,7 +110,7 @@ class FrontEnd {
   // Decodes a file and computes its chunks; throws AudioError naming the file.
   ClipFeatures file(const std::string& path) const;
   // The same for a file already decoded at sample_rate (several front ends, one decode). A crop
-  // copy of a clip that is short already has no chunks and is not an error.
+  // copy without chunks (of a clip that is short already) is not an error.
   ClipFeatures decoded(const std::string& path, const std::vector<float>& samples) const;
   // A Kaggle spectrogram PNG as one 3 x H x W chunk; throws std::runtime_error naming the file.
   ClipFeatures image(const std::string& path) const;

@@ -94,7 +94,7 @@ void run(const EvaluateOptions& o) {
               e.chunk.top2_accuracy, e.chunk.macro_auroc, set.count());
   if (ds.sources.size() > 1) {
     // Several folders (whole clips, low-rate clips, excerpts): each file on its own, per folder.
-    const auto by_source = evaluate_by_source(ds, parts, fe, cache, o.jobs ? o.jobs : cores(), probabilities, m.labels);
+    const auto by_source = evaluate_by_source(ds, set, e);
     std::printf("\n%s", by_source_markdown(by_source).c_str());
     context["by_source"] = to_json(by_source);
   }

@@ -17,8 +17,9 @@ std::vector<size_t> items_of(const std::vector<Part>& parts, Part part) {
 }
 
 // Adds the chunks of one item to a set: its clip (song) once, then one example per chunk.
-void add_item(ExampleSet& set, std::map<std::string, size_t>& clip_index, const Dataset& ds, const Item& it,
+void add_item(ExampleSet& set, std::map<std::string, size_t>& clip_index, const Dataset& ds, size_t item,
               const float* data, size_t count) {
+  const Item& it = ds.items[item];
   auto [pos, inserted] = clip_index.emplace(it.song, set.clips.size());
   if (inserted) {
     set.clips.push_back(it.song);
@@ -28,6 +29,7 @@ void add_item(ExampleSet& set, std::map<std::string, size_t>& clip_index, const 
   for (size_t c = 0; c < count; ++c) {
     set.label.push_back(ds.label_index(it.label));
     set.clip.push_back(pos->second);
+    set.item.push_back(item);
   }
 }
 }  // namespace
@@ -48,7 +50,7 @@ std::vector<ExampleSet> load_examples(const Dataset& ds, const std::vector<Part>
     if (fes.size() != 1) throw std::invalid_argument("load_examples: a table has one front end (its rows)");
     ExampleSet& set = sets[0];
     set.shape = {int64_t(ds.columns.size()), 1, 1};  // features as channels: standardised one by one
-    for (size_t i : items) add_item(set, clip_index[0], ds, ds.items[i], ds.table[ds.items[i].row].data(), 1);
+    for (size_t i : items) add_item(set, clip_index[0], ds, i, ds.table[ds.items[i].row].data(), 1);
     if (progress) progress(items.size(), items.size());
     return sets;
   }
@@ -84,7 +86,7 @@ std::vector<ExampleSet> load_examples(const Dataset& ds, const std::vector<Part>
         for (size_t j = 0; j < fes.size(); ++j) {
           rep.cache_hits += r.hits[j];
           // No chunks: a crop copy of a clip that is short already.
-          if (r.f[j].count > 0) add_item(sets[j], clip_index[j], ds, it, r.f[j].data.data(), r.f[j].count);
+          if (r.f[j].count > 0) add_item(sets[j], clip_index[j], ds, items[k], r.f[j].data.data(), r.f[j].count);
         }
       });
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -107,6 +109,7 @@ void append_examples(ExampleSet& a, const ExampleSet& b) {
   for (size_t c : b.clip) a.clip.push_back(first_clip + c);
   a.clips.insert(a.clips.end(), b.clips.begin(), b.clips.end());
   a.clip_label.insert(a.clip_label.end(), b.clip_label.begin(), b.clip_label.end());
+  a.item.insert(a.item.end(), b.item.begin(), b.item.end());  // b's dataset's items (the same one for copies)
 }
 
 }  // namespace genre

@@ -97,13 +97,9 @@ void FeatureCache::put(const std::string& path, const std::string& fkey, const C
 }
 
 ClipFeatures FeatureCache::load(const std::string& path, const FrontEnd& fe, bool* hit) const {
-  if (auto cached = get(path, fe.key())) {
-    if (hit) *hit = true;
-    return std::move(*cached);
-  }
-  if (hit) *hit = false;
-  ClipFeatures f = fe.file(path);
-  put(path, fe.key(), f);
+  std::vector<bool> hits;
+  ClipFeatures f = std::move(load(path, std::vector<FrontEnd>{fe}, &hits)[0]);
+  if (hit) *hit = hits[0];
   return f;
 }
 

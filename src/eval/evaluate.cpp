@@ -45,12 +45,13 @@ Evaluation evaluate_examples(const ProbabilityFn& probabilities, const ExampleSe
   Evaluation e;
   e.loss = set.count() ? loss / double(set.count()) : 0.0;
   e.chunk = compute_metrics(set.label, chunk_probs, labels);
+  e.chunk_probs = std::move(chunk_probs);
   // Clip level: the mean of the clip's chunk probabilities.
   e.clip_probs.assign(set.clips.size(), std::vector<double>(k, 0.0));
   std::vector<size_t> counts(set.clips.size(), 0);
   for (size_t i = 0; i < set.count(); ++i) {
     counts[set.clip[i]]++;
-    for (size_t c = 0; c < k; ++c) e.clip_probs[set.clip[i]][c] += chunk_probs[i][c];
+    for (size_t c = 0; c < k; ++c) e.clip_probs[set.clip[i]][c] += e.chunk_probs[i][c];
   }
   for (size_t j = 0; j < e.clip_probs.size(); ++j)
     for (double& v : e.clip_probs[j]) v /= double(std::max<size_t>(1, counts[j]));
@@ -78,28 +79,27 @@ nlohmann::json to_json(const Metrics& m) {
           {"confusion", m.confusion}};
 }
 
-std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const std::vector<Part>& parts, const FrontEnd& fe,
-                                              const FeatureCache& cache, size_t jobs,
-                                              const ProbabilityFn& probabilities, const std::vector<std::string>& labels) {
-  Dataset files = ds;
-  std::map<std::string, size_t> source_of;
-  for (auto& it : files.items) {
-    it.song = it.path;  // each file its own clip
-    source_of[it.path] = it.source;
+std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const ExampleSet& set, const Evaluation& e) {
+  const auto& labels = e.clip.labels;
+  // Each file's probabilities: the mean of its chunks', as a clip's are.
+  std::map<size_t, std::pair<std::vector<double>, size_t>> files;  // item -> (sum, chunks)
+  for (size_t i = 0; i < set.count(); ++i) {
+    auto& [sum, n] = files[set.item[i]];
+    sum.resize(labels.size(), 0.0);
+    for (size_t c = 0; c < labels.size(); ++c) sum[c] += e.chunk_probs[i][c];
+    ++n;
   }
-  const ExampleSet set = load_examples(files, parts, Part::Test, fe, cache, jobs);
-  const Evaluation e = evaluate_examples(probabilities, set, labels);
+  std::vector<std::vector<int>> y(ds.sources.size());
+  std::vector<std::vector<std::vector<double>>> p(ds.sources.size());
+  for (auto& [item, acc] : files) {
+    const Item& it = ds.items[item];
+    for (double& v : acc.first) v /= double(acc.second);
+    y[it.source].push_back(ds.label_index(it.label));
+    p[it.source].push_back(std::move(acc.first));
+  }
   std::vector<SourceMetrics> out;
-  for (size_t s = 0; s < ds.sources.size(); ++s) {
-    std::vector<int> y;
-    std::vector<std::vector<double>> p;
-    for (size_t j = 0; j < set.clips.size(); ++j)
-      if (source_of[set.clips[j]] == s) {
-        y.push_back(set.clip_label[j]);
-        p.push_back(e.clip_probs[j]);
-      }
-    if (!y.empty()) out.push_back({ds.sources[s], compute_metrics(y, p, labels)});
-  }
+  for (size_t s = 0; s < ds.sources.size(); ++s)
+    if (!y[s].empty()) out.push_back({ds.sources[s], compute_metrics(y[s], p[s], labels)});
   return out;
 }
 
