@@ -184,6 +184,75 @@ TEST(Train, SeveralFrontEndsInOneLoadEqualOneLoadEach) {
   for (size_t j = 0; j < fes.size(); ++j) EXPECT_EQ(again[j].data, sets[j].data) << j;
 }
 
+// A training copy without chunks is absent, never a failure of its file: whether a file is readable
+// is its own front end's call. (Silence trimming of a band-limited copy leaves nothing only when the
+// copy is silence; a crop copy of a short clip has no chunks.) A silent file still fails, once.
+TEST(Train, ACopyWithoutChunksIsAbsentAndTheOriginalDecides) {
+  FrontEndParams plain;
+  plain.chunk_seconds = 2;
+  plain.chunk_hop = 1;
+  plain.trim_silence = true;
+  FrontEndParams limited = plain;
+  limited.bandlimit_hz = 4000;
+  FrontEndParams cropped = plain;
+  cropped.crop_seconds = 2;
+  const std::vector<float> silence(size_t(5 * 22050), 0.f);
+  EXPECT_THROW(FrontEnd(plain).decoded("silent.wav", silence), AudioError);
+  EXPECT_EQ(FrontEnd(limited).decoded("silent.wav", silence).count, 0u);
+  EXPECT_EQ(FrontEnd(cropped).decoded("silent.wav", silence).count, 0u);
+  TempDir dir;
+  const std::string root = write_tone_collection(dir.file("data"), 2, 5);
+  write_audio(root + "/low/low.00009.wav", silence, 22050, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  const Dataset ds = load_dataset(root, SourceKind::Audio);
+  LoadReport rep;
+  const auto sets = load_examples(ds, std::vector<Part>(ds.items.size(), Part::Train), Part::Train,
+                                  {FrontEnd(plain), FrontEnd(limited), FrontEnd(cropped)}, FeatureCache(""), 2, &rep);
+  ASSERT_EQ(rep.failures.size(), 1u);
+  EXPECT_NE(rep.failures[0].find("low.00009.wav"), std::string::npos);
+  for (const auto& set : sets) EXPECT_EQ(set.clips.size(), ds.items.size() - 1);
+}
+
+// --refit: early stopping picks the epoch count (OUT/early-stopping), then the model trains afresh
+// on the train and valid songs for that many epochs; evaluate will not call its valid part validation.
+TEST(Train, RefitTrainsOnTrainAndValidForTheBestEpochCount) {
+  TempDir dir;
+  const auto data = make_collection(dir);
+  TrainOptions o = options(data, dir.file("out"), 4);
+  o.refit = true;
+  const TrainResult r = train(o);
+  ASSERT_TRUE(fs::exists(dir.file("out/early-stopping/model.genre")));
+  const LoadedModel first = load_model(dir.file("out/early-stopping/model.genre"));
+  const LoadedModel final_model = load_model(r.model_path);
+  EXPECT_EQ(r.model_path, dir.file("out/model.genre"));
+  EXPECT_EQ(r.best_epoch, first.meta["training"]["best_epoch"].get<int>());
+  EXPECT_EQ(r.history.size(), size_t(r.best_epoch));  // stage 2 ran the best epoch count
+  const size_t first_train = first.meta["training"]["train_clips"].get<size_t>();
+  EXPECT_LT(first_train, 15u);
+  EXPECT_EQ(r.train_clips, 15u);  // every readable song: 60% train + 40% valid, no test part
+  EXPECT_EQ(r.valid_clips, 0u);
+  EXPECT_GT(r.valid_clip.n, 0);  // the early-stopping run's figures
+  EXPECT_FALSE(first.meta["split"]["valid_trained"].get<bool>());
+  EXPECT_TRUE(final_model.meta["split"]["valid_trained"].get<bool>());
+  EXPECT_FALSE(final_model.meta.contains("metrics"));
+  auto evaluate_valid = [&](const std::string& model, const std::string& log) {
+    const std::string cmd = std::string(GENRE_BIN) + " evaluate --model " + model + " --part valid --cache none --out " +
+                            dir.file(log + ".report") + " > " + dir.file(log) + " 2>&1";
+    return WEXITSTATUS(std::system(cmd.c_str()));
+  };
+  EXPECT_NE(evaluate_valid(r.model_path, "refit.txt"), 0);
+  EXPECT_NE(read_bytes(dir.file("refit.txt")).find("--refit"), std::string::npos) << read_bytes(dir.file("refit.txt"));
+  evaluate_valid(dir.file("out/early-stopping/model.genre"), "first.txt");
+  EXPECT_EQ(read_bytes(dir.file("first.txt")).find("--refit"), std::string::npos) << read_bytes(dir.file("first.txt"));
+  EXPECT_TRUE(fs::exists(dir.file("first.txt.report/report.json")));
+  // Without a valid part there is nothing to stop on.
+  o.out = dir.file("no-valid");
+  o.split = "stratified:60/0/40";
+  EXPECT_THROW(train(o), std::invalid_argument);
+  o.split = "stratified:60/40/0";
+  o.finetune_from = r.model_path;
+  EXPECT_THROW(train(o), std::invalid_argument);
+}
+
 TEST(Train, BadOptionsAreErrors) {
   TempDir dir;
   const auto data = make_collection(dir);

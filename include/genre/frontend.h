@@ -109,8 +109,9 @@ class FrontEnd {
   ClipFeatures clip(const std::vector<float>& samples) const;
   // Decodes a file and computes its chunks; throws AudioError naming the file.
   ClipFeatures file(const std::string& path) const;
-  // The same for a file already decoded at sample_rate (several front ends, one decode). A crop
-  // copy without chunks (of a clip that is short already) is not an error.
+  // The same for a file already decoded at sample_rate (several front ends, one decode). A training
+  // copy without chunks (a crop or band-limited copy: crop_seconds or bandlimit_hz set) is not an
+  // error, only absent: the file's own front end says whether the file is readable.
   ClipFeatures decoded(const std::string& path, const std::vector<float>& samples) const;
   // A Kaggle spectrogram PNG as one 3 x H x W chunk; throws std::runtime_error naming the file.
   ClipFeatures image(const std::string& path) const;

@@ -62,6 +62,12 @@ struct TrainOptions {
   int finetune_epochs = 5, finetune_batch_size = 8;
   double finetune_lr = 1e-4, backbone_lr_scale = 0.1;
   std::string finetune_from;         // stage 2 itself: the transfer model file to train end to end
+  // --refit: early stopping on the valid part picks the epoch count (that run in OUT/early-stopping),
+  // then the model trains afresh on the train and valid parts together for that many epochs (in
+  // OUT), so that no song is held out of the final model but the test part. Its model file says so,
+  // and `genre evaluate --part valid` refuses it. Not with --finetune.
+  bool refit = false;
+  bool valid_as_train = false;       // the refit itself: the valid part's songs train, nothing validates
   // Start the model from pretrained weights (genre/imagenet.h: an ImageNet folder's
   // weights.safetensors, a genre model file of the same architecture, a converted torchvision
   // checkpoint); its pretrained layers then train at lr x backbone_lr_scale, the new classifier at lr.

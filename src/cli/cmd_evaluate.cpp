@@ -36,6 +36,11 @@ void run(const EvaluateOptions& o) {
   if (data.empty()) throw std::runtime_error("no --data given and the model does not name its data");
   const std::string split = o.split.empty() ? m.meta["split"].value("spec", std::string("stratified:80/10/10")) : o.split;
   const uint64_t seed = o.seed_given ? o.seed : m.meta["split"].value("seed", uint64_t(42));
+  const nlohmann::json& trained_split = m.meta["split"];
+  if (o.part == "valid" && trained_split.value("valid_trained", false) && split == trained_split.value("spec", std::string()) &&
+      seed == trained_split.value("seed", uint64_t(42)))
+    throw std::runtime_error(o.model + ": trained on the valid part of " + split + " too (--refit), so figures on it would "
+                             "not be validation; use --part test");
   const InputKind input = m.frontend.input;
   Dataset ds = load_dataset(data, source_kind(input, data));
   // The data must be what the model reads: a table's columns, in order, are the model's inputs.

@@ -104,6 +104,8 @@ void run_train(TrainOptions o, int nproc, double dist_timeout) {
                   env.world_size, double(st.bytes) / double(st.steps) / 1e6, double(st.calls) / double(st.steps),
                   1e3 * st.seconds / double(st.steps), st.steps, 1e3 * st.min_seconds);
   }
+  if (r.valid_clip.n > 0 && o.refit)
+    std::printf("validation:  (of the early-stopping run; model.genre has also trained on these songs)\n");
   if (r.valid_clip.n > 0)
     std::printf("validation:  clip accuracy %.3f, top-2 %.3f, macro AUROC %.3f; chunk accuracy %.3f\n", r.valid_clip.accuracy,
                 r.valid_clip.top2_accuracy, r.valid_clip.macro_auroc, r.valid_chunk.accuracy);
@@ -195,6 +197,9 @@ void register_train(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Torch threads (0: all cores)")->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "Feature extraction threads (0: all cores)")->capture_default_str();
   cmd->add_option("--cache", o->cache_dir, "Feature cache folder ('none' to disable; default ~/.cache/genre)");
+  cmd->add_flag("--refit", o->refit,
+                "Early-stop on the valid part (OUT/early-stopping), then train afresh on train + valid for the best "
+                "epoch count (OUT/model.genre: only the test part held out)");
   cmd->add_flag("--resume", o->resume, "Continue from OUT/checkpoint.pt (rank 0's, sent to the other ranks)");
   cmd->add_option("--accumulate", o->accumulate,
                   "Micro-batches of --batch-size whose gradients make one optimizer step (a K times larger batch)")

@@ -243,9 +243,11 @@ ClipFeatures FrontEnd::file(const std::string& path) const {
 
 ClipFeatures FrontEnd::decoded(const std::string& path, const std::vector<float>& samples) const {
   ClipFeatures f = clip(samples);
-  // A crop copy may have no chunks (clip() gives none for a clip that is short already): that is
-  // the copy's absence, not a fault of the file.
-  if (f.count == 0 && p_.crop_seconds == 0) throw AudioError(path, p_.trim_silence ? "only silence" : "no audio");
+  // A training copy may have no chunks: a crop of a clip that is short already, or a band-limited
+  // copy that silence trimming leaves too short (its loud part was above the band). That is the
+  // copy's absence, not a fault of the file, whose own front end decides whether it is readable.
+  const bool copy = p_.crop_seconds > 0 || p_.bandlimit_hz > 0;
+  if (f.count == 0 && !copy) throw AudioError(path, p_.trim_silence ? "only silence" : "no audio");
   return f;
 }
 

@@ -152,7 +152,40 @@ std::vector<EpochStats> history_from_json(const nlohmann::json& j) {
 
 }  // namespace
 
+namespace {
+// --refit (TrainOptions::refit): the early-stopping run, then the same model afresh on train + valid
+// for its best epoch count. The figures returned for the valid part are the early-stopping run's.
+TrainResult train_and_refit(const TrainOptions& o, TrainObserver* observer, GradientSync* sync) {
+  if (o.finetune || !o.finetune_from.empty()) throw std::invalid_argument("train: --refit and --finetune together are not supported");
+  const std::string first_dir = (fs::path(o.out) / "early-stopping").string();
+  TrainOptions first = o;
+  first.refit = false;
+  first.out = first_dir;
+  first.resume = false;
+  first.resume_if_present = o.resume || o.resume_if_present;
+  if (observer) observer->message("stage 1 of 2: early stopping on the valid part (" + first_dir + ")");
+  const TrainResult r1 = train(first, observer, sync);
+  if (r1.valid_clips == 0)
+    throw std::invalid_argument("train: --refit needs a valid part, and the split '" + o.split + "' has none");
+  TrainOptions again = o;
+  again.refit = false;
+  again.valid_as_train = true;
+  again.epochs = std::max(1, r1.best_epoch);
+  again.resume = false;
+  again.resume_if_present = o.resume || o.resume_if_present;
+  if (observer)
+    observer->message("stage 2 of 2: afresh on the train and valid parts for " + std::to_string(again.epochs) +
+                      " epochs (the best epoch of stage 1)");
+  TrainResult r2 = train(again, observer, sync);
+  r2.valid_clip = r1.valid_clip;
+  r2.valid_chunk = r1.valid_chunk;
+  r2.best_epoch = r1.best_epoch;
+  return r2;
+}
+}  // namespace
+
 TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* sync) {
+  if (o.refit) return train_and_refit(o, observer, sync);
   if (o.finetune && o.backbone.empty()) throw std::invalid_argument("train: --finetune needs --backbone");
   if (!o.backbone.empty() && !o.pretrained.empty())
     throw std::invalid_argument("train: --pretrained starts a zoo model from weights; --backbone trains a head on a tagger's embeddings: not both");
@@ -245,7 +278,10 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     throw std::invalid_argument("train: " + o.data + " has only one label (" + (ds.labels.empty() ? "" : ds.labels[0]) +
                                 "): a classifier needs at least two");
   const SplitSpec spec = parse_split(o.split, o.seed);
-  const auto parts = assign_parts(ds, spec);
+  auto parts = assign_parts(ds, spec);
+  if (o.valid_as_train)
+    for (auto& p : parts)
+      if (p == Part::Valid) p = Part::Train;
   const FeatureCache cache(o.cache_dir == "none" ? "" : o.cache_dir.empty() ? FeatureCache::default_dir() : o.cache_dir);
   const FrontEnd fe(fp, embedder);
   const size_t jobs = o.jobs ? o.jobs : cores;
@@ -315,7 +351,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   nlohmann::json meta = {
       {"labels", ds.labels},
       {"frontend", to_json(fp)},
-      {"split", {{"spec", o.split}, {"seed", o.seed}}},
+      {"split", {{"spec", o.split}, {"seed", o.seed}, {"valid_trained", o.valid_as_train}}},
       {"data", fs::absolute(o.data).string()},
   };
   if (kind == SourceKind::Table) meta["table_columns"] = ds.columns;
