@@ -69,6 +69,18 @@ TEST(WaveGan, TrainResumeSampleAndAugment) {
   EXPECT_EQ(a.sample_rate, kWaveGanRate);
   EXPECT_EQ(int64_t(a.samples.size()), kWaveGanSamples);
   EXPECT_THROW(sample_gan(dir.file("gan/log.csv"), 1, dir.file("x")), std::runtime_error);
+  // A GAN file whose labels are not folder names is refused before anything is written.
+  {
+    WaveGanGenerator g(2, 8, 3);
+    torch::serialize::OutputArchive bad;
+    g->save(bad);
+    bad.write("labels", c10::IValue(std::string(R"(["high","../escape","noisy"])")));
+    bad.write("size", torch::tensor({2, 8, 3}, torch::kInt64));
+    bad.save_to(dir.file("bad.pt"));
+    EXPECT_THROW(sample_gan(dir.file("bad.pt"), 1, dir.file("bad/samples")), std::runtime_error);
+    EXPECT_FALSE(fs::exists(dir.file("bad/escape")));
+    EXPECT_FALSE(fs::exists(dir.file("bad/samples")));
+  }
 
   // --augment-with: the generated clips join the training part; validation is unchanged.
   TrainOptions t = small_train_options(data, dir.file("plain"), "tiny", 1, 1);

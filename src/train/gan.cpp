@@ -6,6 +6,8 @@
 #include <random>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "genre/audio.h"
 #include "genre/runtime.h"
 #include "genre/dataset.h"
@@ -24,23 +26,6 @@ struct Gan {
   WaveGanGenerator g{nullptr};
   WaveGanDiscriminator d{nullptr};
 };
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : "\n") + x;
-  return s;
-}
-
-std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> out;
-  size_t a = 0;
-  while (a <= s.size()) {
-    const size_t b = std::min(s.find('\n', a), s.size());
-    if (b > a) out.push_back(s.substr(a, b - a));
-    a = b + 1;
-  }
-  return out;
-}
 
 // The real clips: slices_per_file slices of 16384 samples at 16 kHz from each file, evenly spaced
 // (a shorter file is looped to fill one).
@@ -88,7 +73,7 @@ torch::Tensor gradient_penalty(WaveGanDiscriminator& d, const torch::Tensor& rea
 void save_generator(const std::string& path, WaveGanGenerator& g, const std::vector<std::string>& labels) {
   torch::serialize::OutputArchive a;
   g->save(a);
-  a.write("labels", c10::IValue(join(labels)));
+  a.write("labels", c10::IValue(nlohmann::json(labels).dump()));  // a JSON list of strings
   a.write("size", torch::tensor({g->d, g->latent, g->n_classes}, torch::kInt64));
   const std::string tmp = path + ".tmp";
   a.save_to(tmp);
@@ -218,7 +203,15 @@ std::vector<std::string> sample_gan(const std::string& model, int64_t per_genre,
   } catch (const std::exception&) {
     throw std::runtime_error(model + ": not a genre GAN file (no size or labels)");
   }
-  const auto labels = split_lines(names.toStringRef());
+  std::vector<std::string> labels;
+  try {
+    labels = nlohmann::json::parse(names.toStringRef()).get<std::vector<std::string>>();
+  } catch (const std::exception&) {
+    throw std::runtime_error(model + ": damaged GAN file (its labels are not a JSON list of names)");
+  }
+  for (const auto& l : labels)  // each names a folder that sampling writes into
+    if (l.empty() || l == "." || l == ".." || l.find_first_of("/\\") != std::string::npos)
+      throw std::runtime_error(model + ": damaged GAN file (label '" + l + "' is not a folder name)");
   if (size.numel() != 3 || int64_t(labels.size()) != size[2].item<int64_t>())
     throw std::runtime_error(model + ": damaged GAN file (its labels do not match its size)");
   WaveGanGenerator g(size[0].item<int64_t>(), size[1].item<int64_t>(), size[2].item<int64_t>());
