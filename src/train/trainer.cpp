@@ -153,26 +153,31 @@ std::vector<EpochStats> history_from_json(const nlohmann::json& j) {
 }  // namespace
 
 namespace {
+// One stage of a two-stage run (--refit, --finetune), in its own folder: it resumes when a resumed
+// run finds its checkpoint there, and starts afresh otherwise.
+TrainOptions stage_in(const TrainOptions& o, const std::string& dir) {
+  TrainOptions s = o;
+  s.out = dir;
+  s.resume = false;
+  s.resume_if_present = o.resume || o.resume_if_present;
+  return s;
+}
+
 // --refit (TrainOptions::refit): the early-stopping run, then the same model afresh on train + valid
 // for its best epoch count. The figures returned for the valid part are the early-stopping run's.
 TrainResult train_and_refit(const TrainOptions& o, TrainObserver* observer, GradientSync* sync) {
   if (o.finetune || !o.finetune_from.empty()) throw std::invalid_argument("train: --refit and --finetune together are not supported");
   const std::string first_dir = (fs::path(o.out) / "early-stopping").string();
-  TrainOptions first = o;
+  TrainOptions first = stage_in(o, first_dir);
   first.refit = false;
-  first.out = first_dir;
-  first.resume = false;
-  first.resume_if_present = o.resume || o.resume_if_present;
   if (observer) observer->message("stage 1 of 2: early stopping on the valid part (" + first_dir + ")");
   const TrainResult r1 = train(first, observer, sync);
   if (r1.valid_clips == 0)
     throw std::invalid_argument("train: --refit needs a valid part, and the split '" + o.split + "' has none");
-  TrainOptions again = o;
+  TrainOptions again = stage_in(o, o.out);
   again.refit = false;
   again.valid_as_train = true;
   again.epochs = std::max(1, r1.best_epoch);
-  again.resume = false;
-  again.resume_if_present = o.resume || o.resume_if_present;
   if (observer)
     observer->message("stage 2 of 2: afresh on the train and valid parts for " + std::to_string(again.epochs) +
                       " epochs (the best epoch of stage 1)");
@@ -197,11 +202,8 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     const std::string probe_dir = (fs::path(o.out) / "linear-probe").string();
     const bool stage2_started = o.resume && fs::exists(fs::path(o.out) / "checkpoint.pt");
     if (!stage2_started) {
-      TrainOptions probe = o;
+      TrainOptions probe = stage_in(o, probe_dir);
       probe.finetune = false;
-      probe.out = probe_dir;
-      probe.resume = false;
-      probe.resume_if_present = o.resume || o.resume_if_present;
       if (observer) observer->message("stage 1 of 2: the head on frozen embeddings (" + probe_dir + ")");
       train(probe, observer, sync);
     }
