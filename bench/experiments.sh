@@ -4,7 +4,7 @@
 # images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
 # that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
 # with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-cv-lstm-longer,
-# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, music-audio-cv, music-audio-cv-finetune, bundled-cv, bundled-valid, gan-cv, gan-judge,
+# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, music-audio-cv, music-audio-cv-finetune, bundled-cv, bundled-valid, table-audio-cv, gan-cv, gan-judge,
 # efficientnet-images (default: the first three). Needs a
 # build (scripts/build.sh); the imagenet groups need ../shared/weights/imagenet ($GENRE_WEIGHTS_DIR;
 # IMAGENET_ARCHS picks the architectures of imagenet-images).
@@ -152,6 +152,13 @@ for group in $GROUPS_WANTED; do
       cv "${BUNDLED_NAME:-bundled-recipe}" --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" \
         --backbone msd-fcn,msd-crnn,jamendo-musicnn --model "${BUNDLED_HEAD:-logreg}" --lr 1e-3 --epochs 200 --patience 20 \
         --batch-size 32 --bandlimit-copies 4000 ${BUNDLED_EXTRA:-}
+      ;;
+    # The 57 GTZAN features of each recording (30 s windows every 15 s; a shorter file's row from its own
+    # samples) under logistic regression, on the bundled recipe's data and folds: the ensemble's second
+    # member (then: /usr/bin/python3 bench/ensemble_cv.py OUT bundled-recipe table-audio).
+    table-audio-cv)
+      cv table-audio --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" --model logreg --input table \
+        --lr 1e-3 --epochs 300 --patience 30 --batch-size 32
       ;;
     # The bundled recipe trained on the fault-filtered train list, early-stopped and evaluated on its valid list.
     bundled-valid)

@@ -13,6 +13,7 @@
 #include "genre/evaluate.h"
 #include "genre/examples.h"
 #include "genre/frontend.h"
+#include "genre/gtzan_features.h"
 #include "genre/torch_model.h"
 #include "genre/train.h"
 #include "test_util.h"
@@ -210,6 +211,23 @@ TEST(Train, ACopyWithoutChunksIsAbsentAndTheOriginalDecides) {
   ASSERT_EQ(rep.failures.size(), 1u);
   EXPECT_NE(rep.failures[0].find("low.00009.wav"), std::string::npos);
   for (const auto& set : sets) EXPECT_EQ(set.clips.size(), ds.items.size() - 1);
+}
+
+// The table front end on a clip shorter than its window: the row is of the clip's samples, as genre
+// predict computes it, not of the zero-padded window (training and prediction see the same row).
+TEST(Train, TableRowOfAShortClipIsOfItsSamples) {
+  FrontEndParams p;
+  p.input = InputKind::Table;
+  p.chunk_seconds = 30;
+  p.chunk_hop = 15;
+  std::vector<float> y = sine(440, 22050, size_t(3 * 22050), 0.3);
+  const std::vector<float> n = noise(y.size(), 0.05);
+  for (size_t i = 0; i < y.size(); ++i) y[i] += n[i];
+  const ClipFeatures f = FrontEnd(p).clip(y);
+  ASSERT_EQ(f.count, 1u);
+  const auto row = gtzan_features(y, 22050);
+  ASSERT_EQ(row.size(), f.data.size());
+  for (size_t c = 0; c < row.size(); ++c) EXPECT_NEAR(f.data[c], row[c], 1e-5 * std::max(1.0, std::fabs(double(row[c])))) << c;
 }
 
 // --refit: early stopping picks the epoch count (OUT/early-stopping), then the model trains afresh

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct SourceMetrics {
   std::string source;
   Metrics files;
 };
+// Each evaluated file's probabilities (the mean of its chunks', as genre predict gives them), by
+// its item in the dataset the set was loaded from.
+std::map<size_t, std::vector<double>> file_probabilities(const ExampleSet& set, const Evaluation& e);
 std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const ExampleSet& set, const Evaluation& e);
 nlohmann::json to_json(const std::vector<SourceMetrics>& by_source);
 std::string by_source_markdown(const std::vector<SourceMetrics>& by_source);

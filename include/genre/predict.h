@@ -33,6 +33,10 @@ class Predictor {
  public:
   // probabilities may block on its first call (a model still loading in the background).
   Predictor(ModelHeader model, ProbabilityFn probabilities);
+  // An ensemble (genre/ensemble.h): the weighted mean of its members' clip probabilities, each
+  // member decoding the input at its own rate through its own front end. Duration and timeline
+  // are the first member's. The members must have the ensemble's labels (std::runtime_error).
+  Predictor(ModelHeader ensemble, std::vector<Predictor> members, std::vector<double> weights);
   const ModelHeader& model() const { return model_; }
   const std::vector<std::string>& labels() const { return model_.labels; }
 
@@ -53,9 +57,13 @@ class Predictor {
  private:
   Prediction run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline,
                  const ChunkReader::SampleTap& tap = {}) const;
+  template <class RunMember>
+  Prediction combine(const std::string& source, RunMember run_member) const;
   ModelHeader model_;
   ProbabilityFn probabilities_;
   FrontEnd frontend_;
+  std::vector<Predictor> members_;  // an ensemble's; empty otherwise
+  std::vector<double> weights_;
 };
 
 // Where the bundled model is: $GENRE_MODEL, then models/genre-default.genre beside or above the

@@ -9,6 +9,7 @@
 #include "genre/runtime.h"
 #include "genre/gtzan_features.h"
 #include "genre/dataset.h"
+#include "genre/ensemble.h"
 #include "genre/evaluate.h"
 #include "genre/examples.h"
 #include "genre/feature_cache.h"
@@ -31,6 +32,9 @@ struct EvaluateOptions {
 
 void run(const EvaluateOptions& o) {
   if (o.threads > 0) at::set_num_threads(o.threads);
+  if (is_ensemble(read_model_header(o.model)))
+    throw std::runtime_error(o.model + ": an ensemble; genre evaluate runs one model: evaluate each member with --out and "
+                             "combine their report.json files (bench/ensemble_cv.py)");
   LoadedModel m = load_model(o.model);
   const std::string data = o.data.empty() ? m.meta.value("data", std::string()) : o.data;
   if (data.empty()) throw std::runtime_error("no --data given and the model does not name its data");
@@ -97,6 +101,13 @@ void run(const EvaluateOptions& o) {
   std::printf("%s", metrics_markdown(e.clip, "Clip level (" + o.part + " part of " + split + ")").c_str());
   std::printf("\nchunk level: accuracy %.3f, top-2 %.3f, macro AUROC %.3f (%zu chunks)\n", e.chunk.accuracy,
               e.chunk.top2_accuracy, e.chunk.macro_auroc, set.count());
+  // Every file's probabilities, so that reports of models on other front ends can be combined
+  // file by file (bench/ensemble_cv.py).
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& [item, probs] : file_probabilities(set, e))
+    files.push_back({{"path", ds.items[item].path}, {"song", ds.items[item].song}, {"label", ds.items[item].label},
+                     {"source", ds.sources.empty() ? std::string() : ds.sources[ds.items[item].source]}, {"probabilities", probs}});
+  context["files"] = files;
   if (ds.sources.size() > 1) {
     // Several folders (whole clips, low-rate clips, excerpts): each file on its own, per folder.
     const auto by_source = evaluate_by_source(ds, set, e);

@@ -15,6 +15,7 @@ void register_models(CLI::App& app);  // models, summary
 void register_train(CLI::App& app);   // train, augment-preview
 void register_evaluate(CLI::App& app);
 void register_predict(CLI::App& app);
+void register_ensemble(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_pretrained(CLI::App& app);  // embed, import-tagger
 void register_tag(CLI::App& app);

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Run 'genre <command> --help' for the options of a command.");
   genre::cli::register_predict(app);
+  genre::cli::register_ensemble(app);
   genre::cli::register_tag(app);
   genre::cli::register_serve(app);
   genre::cli::register_features(app);

@@ -1,5 +1,6 @@
 #include "torch_plugin.h"
 
+#include "genre/ensemble.h"
 #include "genre/runtime.h"
 
 #include <dlfcn.h>
@@ -50,6 +51,17 @@ const TorchPlugin& torch_plugin() {
 
 Predictor open_predictor(const std::string& path, int threads, bool background) {
   ModelHeader header = read_model_header(path);
+  if (is_ensemble(header)) {
+    std::vector<Predictor> members;
+    std::vector<double> weights;
+    for (const auto& m : ensemble_members(header)) {
+      if (is_ensemble(read_model_header(m.path)))
+        throw std::runtime_error(path + ": its member " + m.path + " is an ensemble itself");
+      members.push_back(open_predictor(m.path, threads, background));
+      weights.push_back(m.weight);
+    }
+    return Predictor(std::move(header), std::move(members), std::move(weights));
+  }
   if (runs_without_torch(header)) {
     ProbabilityFn native = native_probabilities(read_model_file(path), header);
     return Predictor(std::move(header), std::move(native));

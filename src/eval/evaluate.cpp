@@ -79,23 +79,31 @@ nlohmann::json to_json(const Metrics& m) {
           {"confusion", m.confusion}};
 }
 
-std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const ExampleSet& set, const Evaluation& e) {
-  const auto& labels = e.clip.labels;
-  // Each file's probabilities: the mean of its chunks', as a clip's are.
-  std::map<size_t, std::pair<std::vector<double>, size_t>> files;  // item -> (sum, chunks)
+std::map<size_t, std::vector<double>> file_probabilities(const ExampleSet& set, const Evaluation& e) {
+  const size_t k = e.clip.labels.size();
+  std::map<size_t, std::pair<std::vector<double>, size_t>> sums;  // item -> (sum, chunks)
   for (size_t i = 0; i < set.count(); ++i) {
-    auto& [sum, n] = files[set.item[i]];
-    sum.resize(labels.size(), 0.0);
-    for (size_t c = 0; c < labels.size(); ++c) sum[c] += e.chunk_probs[i][c];
+    auto& [sum, n] = sums[set.item[i]];
+    sum.resize(k, 0.0);
+    for (size_t c = 0; c < k; ++c) sum[c] += e.chunk_probs[i][c];
     ++n;
   }
+  std::map<size_t, std::vector<double>> out;
+  for (auto& [item, acc] : sums) {
+    for (double& v : acc.first) v /= double(acc.second);
+    out[item] = std::move(acc.first);
+  }
+  return out;
+}
+
+std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const ExampleSet& set, const Evaluation& e) {
+  const auto& labels = e.clip.labels;
   std::vector<std::vector<int>> y(ds.sources.size());
   std::vector<std::vector<std::vector<double>>> p(ds.sources.size());
-  for (auto& [item, acc] : files) {
+  for (auto& [item, probs] : file_probabilities(set, e)) {
     const Item& it = ds.items[item];
-    for (double& v : acc.first) v /= double(acc.second);
     y[it.source].push_back(ds.label_index(it.label));
-    p[it.source].push_back(std::move(acc.first));
+    p[it.source].push_back(std::move(probs));
   }
   std::vector<SourceMetrics> out;
   for (size_t s = 0; s < ds.sources.size(); ++s)

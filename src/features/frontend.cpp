@@ -64,6 +64,9 @@ std::string FrontEndParams::key() const {
     s << " htk=" << mel_htk << " slaney_norm=" << mel_slaney_norm << " loop_short=" << loop_short;
   if (bandlimit_hz > 0) s << " bandlimit=" << bandlimit_hz;
   if (crop_seconds > 0) s << " crop=" << crop_seconds << "@" << crop_at;
+  // Table rows of a clip shorter than a window come from its samples, not the zero padding (as in
+  // genre predict); rows cached before that rule were of the padded window.
+  if (input == InputKind::Table) s << " rows=real";
   return s.str();
 }
 
@@ -219,6 +222,13 @@ ClipFeatures FrontEnd::clip(const std::vector<float>& samples) const {
   f.count = windows.size();
   f.data.resize(f.count * size_t(f.shape.size()));
   for (size_t i = 0; i < windows.size(); ++i) {
+    if (p_.input == InputKind::Table && y->size() < windows[i].size()) {
+      // A clip shorter than a window: its feature row describes its samples, not the zero padding,
+      // as genre predict computes it (src/serve/predict.cpp).
+      features_of(*y, f.data.data() + i * size_t(f.shape.size()));
+      f.starts.push_back(0.0);
+      continue;
+    }
     features_of(windows[i], f.data.data() + i * size_t(f.shape.size()));
     f.starts.push_back(double(i) * p_.chunk_hop);
   }

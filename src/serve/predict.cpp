@@ -24,6 +24,35 @@ Predictor::Predictor(ModelHeader model, ProbabilityFn probabilities)
     throw std::runtime_error(model_.path + ": this table model's columns are not the 57 GTZAN features, so it cannot be applied to audio");
 }
 
+Predictor::Predictor(ModelHeader ensemble, std::vector<Predictor> members, std::vector<double> weights)
+    : Predictor(std::move(ensemble), ProbabilityFn{}) {
+  if (members.empty() || members.size() != weights.size())
+    throw std::invalid_argument(model_.path + ": an ensemble needs one weight per member");
+  for (const auto& m : members)
+    if (m.labels() != model_.labels)
+      throw std::runtime_error(model_.path + ": its member " + m.model().path + " has other labels than the ensemble");
+  members_ = std::move(members);
+  weights_ = std::move(weights);
+}
+
+// Each member classifies the input on its own; the first error (naming the source) is the answer.
+template <class RunMember>
+Prediction Predictor::combine(const std::string& source, RunMember run_member) const {
+  Prediction out;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    Prediction p = run_member(members_[i], i == 0);
+    if (!p.error.empty()) return p;
+    if (i == 0) {
+      out = std::move(p);
+      for (double& v : out.probabilities) v *= weights_[0];
+      continue;
+    }
+    for (size_t c = 0; c < out.probabilities.size(); ++c) out.probabilities[c] += weights_[i] * p.probabilities[c];
+  }
+  out.source = source;
+  return out;
+}
+
 namespace {
 // Runs one classification: bad input becomes Prediction::error (naming the source); a model that
 // cannot run at all (ModelError) propagates, as it would fail every input.
@@ -45,6 +74,8 @@ Prediction guarded(const std::string& source, Classify classify) {
 }  // namespace
 
 Prediction Predictor::predict_file(const std::string& path, bool timeline) const {
+  if (!members_.empty())
+    return combine(path, [&](const Predictor& m, bool first) { return m.predict_file(path, timeline && first); });
   return guarded(path, [&] {
     return run(std::make_unique<AudioStream>(path, model_.frontend.sample_rate), path, timeline);
   });
@@ -52,6 +83,16 @@ Prediction Predictor::predict_file(const std::string& path, bool timeline) const
 
 Prediction Predictor::predict_memory(const void* data, size_t size, const std::string& name, bool timeline,
                                      const ChunkReader::SampleTap& tap, const AudioLimits& limits) const {
+  if (!members_.empty()) {
+    // The first member's decoded samples go to the tap; the others call it with none, so that it
+    // can still cancel them (genre serve's time bound and shutdown).
+    const ChunkReader::SampleTap quiet = [&tap](const float* x, size_t) {
+      if (tap) tap(x, 0);
+    };
+    return combine(name, [&](const Predictor& m, bool first) {
+      return m.predict_memory(data, size, name, timeline && first, first ? tap : quiet, limits);
+    });
+  }
   return guarded(name, [&] {
     return run(std::make_unique<AudioStream>(data, size, model_.frontend.sample_rate, name, limits), name, timeline, tap);
   });
@@ -163,6 +204,9 @@ nlohmann::json Predictor::describe() const {
                       {"parameters", model_.parameters}};
   for (const char* key : {"split", "metrics", "training", "description"})
     if (model_.meta.contains(key)) j[key] = model_.meta[key];
+  for (size_t i = 0; i < members_.size(); ++i)
+    j["members"].push_back({{"path", members_[i].model().path}, {"arch", members_[i].model().config.arch},
+                            {"input", input_name(members_[i].model().frontend.input)}, {"weight", weights_[i]}});
   return j;
 }
 
