@@ -8,10 +8,15 @@ in AUDIO_DIR, makes an 8 kHz copy of each clip (scipy's resample_poly, 22050 -> 
 and on the copies with a list split naming those songs as test. No model sees a song it trained on.
 Prints, pooled over the folds: how often the copy's genre is the original's, and both accuracies.
 
-    /usr/bin/python3 bench/bandwidth_cv.py OUT_DIR NAME AUDIO_DIR [WORK_DIR]
+    /usr/bin/python3 bench/bandwidth_cv.py OUT_DIR NAME AUDIO_DIR [WORK_DIR] [--with NAME_B --weight W]
+
+With --with, the model judged is the ensemble of NAME's and NAME_B's fold models (genre/ensemble.h),
+NAME_B weighing W: each member is evaluated on its own and their song probabilities are combined as
+`genre predict` combines an ensemble's.
 
 Debian's python3-scipy and python3-soundfile; GENRE_BIN (default build/genre) runs the models.
 """
+import argparse
 import json
 import os
 import subprocess
@@ -22,8 +27,16 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-out, name, audio = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-work = Path(sys.argv[4]) if len(sys.argv) > 4 else out / (name + "-8k")
+ap = argparse.ArgumentParser()
+ap.add_argument("out")
+ap.add_argument("name")
+ap.add_argument("audio")
+ap.add_argument("work", nargs="?")
+ap.add_argument("--with", dest="other", default="")
+ap.add_argument("--weight", type=float, default=0.0)
+args = ap.parse_args()
+out, name, audio = Path(args.out), args.name, Path(args.audio)
+work = Path(args.work) if args.work else out / (name + ("+" + args.other if args.other else "") + "-8k")
 genre = os.environ.get("GENRE_BIN", "build/genre")
 whole = {p.parent.name + "/" + p.stem: p for p in audio.glob("*/*.*")}
 
@@ -40,12 +53,23 @@ def copy_8k(song):
     return dst
 
 
-def evaluate(model, data, split, report):
+def song_probabilities(model, data, split, report):
     subprocess.run([genre, "evaluate", "--model", str(model), "--data", str(data), "--split", str(split),
                     "--part", "test", "--out", str(report)], check=True, stdout=subprocess.DEVNULL)
-    clips = json.load(open(report / "report.json"))["clips"]
-    labels = json.load(open(report / "report.json"))["clip_level"]["labels"]
-    return {c["song"]: (c["label"], labels[int(np.argmax(c["probabilities"]))]) for c in clips}
+    r = json.load(open(report / "report.json"))
+    return r["clip_level"]["labels"], {c["song"]: (c["label"], np.array(c["probabilities"])) for c in r["clips"]}
+
+
+def evaluate(fold_dir, data, split, report):
+    """song -> (label, predicted label) of the fold's model, or of the ensemble with --with."""
+    labels, a = song_probabilities(fold_dir / "model.genre", data, split, report)
+    if args.other:
+        other = fold_dir.parent / fold_dir.name.replace(name + "-f", args.other + "-f", 1)
+        labels_b, b = song_probabilities(other / "model.genre", data, split, Path(str(report) + "-" + args.other))
+        if labels_b != labels:
+            sys.exit(f"{other}: other labels than {fold_dir}")
+        a = {s: (l, (1 - args.weight) * p + args.weight * b[s][1]) for s, (l, p) in a.items()}
+    return {s: (l, labels[int(np.argmax(p))]) for s, (l, p) in a.items()}
 
 
 same = right_orig = right_copy = n = 0
@@ -60,8 +84,8 @@ for fold_dir in sorted(out.glob(name + "-f*")):
     split = work / (fold_dir.name + ".split.txt")
     split.parent.mkdir(parents=True, exist_ok=True)
     split.write_text("".join(f"test {s}\n" for s in songs))
-    orig = evaluate(fold_dir / "model.genre", audio, split, work / (fold_dir.name + "-orig"))
-    copy = evaluate(fold_dir / "model.genre", work / "audio-8k", split, work / (fold_dir.name + "-8k"))
+    orig = evaluate(fold_dir, audio, split, work / (fold_dir.name + "-orig"))
+    copy = evaluate(fold_dir, work / "audio-8k", split, work / (fold_dir.name + "-8k"))
     for s in songs:
         label, p = orig[s]
         _, q = copy[s]
@@ -70,6 +94,6 @@ for fold_dir in sorted(out.glob(name + "-f*")):
         right_copy += q == label
         n += 1
     print(f"{fold_dir.name}: {len(songs)} whole clips", flush=True)
-print(f"{name}: {n} whole clips, each tested by the fold that did not train on it")
+print(f"{name}{' + ' + args.other + f' (weight {args.weight:g})' if args.other else ''}: {n} whole clips, each tested by the fold that did not train on it")
 print(f"  8 kHz copy gets the original's genre: {same / n:.3f} ({same}/{n})")
 print(f"  accuracy: originals {right_orig / n:.3f}, 8 kHz copies {right_copy / n:.3f}")
