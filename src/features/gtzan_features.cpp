@@ -58,25 +58,29 @@ void push_mean_var(std::vector<double>& out, const C& c) {
 std::vector<double> gtzan_features(const std::vector<float>& y, double sr) {
   if (y.empty()) throw std::invalid_argument("gtzan_features: empty signal");
   const StftParams sp;  // n_fft 2048, hop 512, centred, reflect padding
-  const ComplexMatrix D = stft(y, sp);
-  const Matrix magnitude = spectrogram(D, 1.0);
-  const Matrix power = squared(magnitude);
-
   std::vector<double> out;
   out.reserve(kGtzanFeatureCount);
-  push_mean_var(out, chroma_stft(power, sr).data);
-  push_mean_var(out, rms(y));
-  const auto centroid = spectral_centroid(magnitude, sr);
-  push_mean_var(out, centroid);
-  push_mean_var(out, spectral_bandwidth(magnitude, sr, centroid));
-  push_mean_var(out, spectral_rolloff(magnitude, sr));
-  push_mean_var(out, zero_crossing_rate(y));
-  const HpssSignals hp = hpss(D, magnitude, y.size(), {}, sp);
-  push_mean_var(out, hp.harmonic);
-  push_mean_var(out, hp.percussive);
-
-  // One dB mel spectrogram (128 bands, 0 .. sr/2, Slaney) serves the onset envelope and the MFCCs.
-  Matrix mel_db = MelFilterBank(sr, sp.n_fft).apply(power);
+  // The spectrograms live only as long as they are needed (genre serve computes two rows at once):
+  // the power spectrogram until chroma and the mel bands are made, D and |D| until the HPSS.
+  Matrix mel_db;  // one dB mel spectrogram (128 bands, 0 .. sr/2, Slaney): onset envelope and MFCCs
+  {
+    const ComplexMatrix D = stft(y, sp);
+    const Matrix magnitude = spectrogram(D, 1.0);
+    {
+      const Matrix power = squared(magnitude);
+      push_mean_var(out, chroma_stft(power, sr).data);
+      mel_db = MelFilterBank(sr, sp.n_fft).apply(power);
+    }
+    push_mean_var(out, rms(y));
+    const auto centroid = spectral_centroid(magnitude, sr);
+    push_mean_var(out, centroid);
+    push_mean_var(out, spectral_bandwidth(magnitude, sr, centroid));
+    push_mean_var(out, spectral_rolloff(magnitude, sr));
+    push_mean_var(out, zero_crossing_rate(y));
+    const HpssSignals hp = hpss(D, magnitude, y.size(), {}, sp);
+    push_mean_var(out, hp.harmonic);
+    push_mean_var(out, hp.percussive);
+  }
   power_to_db(mel_db);
   TempoParams tp;
   tp.hop_length = sp.hop_length;
