@@ -117,9 +117,9 @@ for group in $GROUPS_WANTED; do
       done
       ;;
     # How often classifiers trained on real clips give generated clips their intended genre: the
-    # bundled model, and gan-cv's fold-0 cnn3 trained on real 1 s chunks (run gan-cv first).
+    # bundled ensemble's transfer member, and gan-cv's fold-0 cnn3 trained on real 1 s chunks (run gan-cv first).
     gan-judge)
-      for m in models/genre-default.genre "$OUT/gan-cnn3-real-f0/model.genre"; do
+      for m in models/genre-transfer.genre "$OUT/gan-cnn3-real-f0/model.genre"; do  # evaluate runs one model, not the bundled ensemble
         [[ -f $m ]] || continue
         $G evaluate --model "$m" --data "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}" --part all --out "$OUT/gan-judge-$(basename "$(dirname "$m")")" > "$OUT/gan-judge.log" 2>&1
         echo "| generated clips judged by $m | $(sed -n '/^| n | accuracy/{n;n;p}' "$OUT/gan-judge-$(basename "$(dirname "$m")")/report.md" | head -1) |"
