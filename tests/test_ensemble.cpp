@@ -114,3 +114,48 @@ TEST(Ensemble, CommandsWriteAndRunIt) {
     EXPECT_NEAR(e["probabilities"][label].get<double>(), p.get<double>(), 1e-9) << label;
   fs::rename(moved, dir.path);  // for TempDir's clean-up
 }
+
+// genre evaluate on an ensemble: each member on its own, the songs' and files' probabilities their
+// weighted mean (what genre predict gives), the chunk level the first member's.
+TEST(Ensemble, EvaluateCombinesTheMembersAsPredictDoes) {
+  TempDir dir;
+  const std::string data = write_tone_collection(dir.file("data"), 3, 3);
+  auto sh = [&](const std::string& args, const std::string& log) {
+    const std::string cmd = std::string(GENRE_BIN) + " " + args + " > " + dir.file(log) + " 2>&1";
+    const int rc = WEXITSTATUS(std::system(cmd.c_str()));
+    EXPECT_EQ(rc, 0) << args << "\n" << read_bytes(dir.file(log));
+    return rc;
+  };
+  // Two small members on different front ends: the 57 features of 30 s windows, and of 2 s ones.
+  const std::string common = " --data " + data + " --model logreg --input table --cache none --split stratified:60/40/0 --lr 1e-2 ";
+  if (sh("train" + common + "--epochs 5 --out " + dir.file("a"), "a.log")) return;
+  if (sh("train" + common + "--epochs 8 --chunk 2 --chunk-hop 1 --out " + dir.file("b"), "b.log")) return;
+  sh("ensemble -m " + dir.file("a/model.genre") + ":1 -m " + dir.file("b/model.genre") + ":3 -o " + dir.file("e.genre"), "e.log");
+  for (const char* m : {"a", "b", "e"}) {
+    const std::string model = std::string(m) == "e" ? dir.file("e.genre") : dir.file(std::string(m) + "/model.genre");
+    sh("evaluate --model " + model + " --part all --cache none --out " + dir.file(std::string(m) + ".report"),
+       std::string(m) + ".eval");
+  }
+  auto report = [&](const char* m) { return nlohmann::json::parse(read_bytes(dir.file(std::string(m) + ".report/report.json"))); };
+  const auto a = report("a"), b = report("b"), e = report("e");
+  EXPECT_EQ(e["arch"], "ensemble");
+  ASSERT_EQ(e["clips"].size(), a["clips"].size());
+  for (size_t c = 0; c < e["clips"].size(); ++c) {
+    ASSERT_EQ(e["clips"][c]["song"], a["clips"][c]["song"]);
+    size_t cb = 0;
+    while (b["clips"][cb]["song"] != a["clips"][c]["song"]) ++cb;
+    for (size_t k = 0; k < 3; ++k)
+      EXPECT_NEAR(e["clips"][c]["probabilities"][k].get<double>(),
+                  0.25 * a["clips"][c]["probabilities"][k].get<double>() + 0.75 * b["clips"][cb]["probabilities"][k].get<double>(), 1e-9);
+  }
+  ASSERT_EQ(e["files"].size(), a["files"].size());
+  EXPECT_EQ(e["chunk_level"], a["chunk_level"]);
+  // genre predict of one file with the ensemble: its evaluated file probabilities.
+  const std::string file = e["files"][0]["path"];
+  sh("predict --format json --model " + dir.file("e.genre") + " " + file, "p.json");
+  const std::string text = read_bytes(dir.file("p.json"));
+  auto j = nlohmann::json::parse(text.substr(text.find('[')));
+  const auto& labels = e["clip_level"]["labels"];
+  for (size_t k = 0; k < 3; ++k)
+    EXPECT_NEAR(j[0]["probabilities"][labels[k].get<std::string>()].get<double>(), e["files"][0]["probabilities"][k].get<double>(), 1e-5);
+}

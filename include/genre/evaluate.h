@@ -42,6 +42,9 @@ struct SourceMetrics {
 // its item in the dataset the set was loaded from.
 std::map<size_t, std::vector<double>> file_probabilities(const ExampleSet& set, const Evaluation& e);
 std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const ExampleSet& set, const Evaluation& e);
+// The same from file probabilities by dataset item (an ensemble's, combined over its members).
+std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, std::map<size_t, std::vector<double>> files,
+                                              const std::vector<std::string>& labels);
 nlohmann::json to_json(const std::vector<SourceMetrics>& by_source);
 std::string by_source_markdown(const std::vector<SourceMetrics>& by_source);
 

@@ -30,33 +30,47 @@ struct EvaluateOptions {
   int threads = 0;
 };
 
-void run(const EvaluateOptions& o) {
-  if (o.threads > 0) at::set_num_threads(o.threads);
-  if (is_ensemble(read_model_header(o.model)))
-    throw std::runtime_error(o.model + ": an ensemble; genre evaluate runs one model: evaluate each member with --out and "
-                             "combine their report.json files (bench/ensemble_cv.py)");
-  LoadedModel m = load_model(o.model);
-  const std::string data = o.data.empty() ? m.meta.value("data", std::string()) : o.data;
-  if (data.empty()) throw std::runtime_error("no --data given and the model does not name its data");
-  const std::string split = o.split.empty() ? m.meta["split"].value("spec", std::string("stratified:80/10/10")) : o.split;
-  const uint64_t seed = o.seed_given ? o.seed : m.meta["split"].value("seed", uint64_t(42));
+// One model on the chosen part: data, split and seed are the options' or else the model's own.
+struct ModelEvaluation {
+  std::string data, split, arch;
+  uint64_t seed = 0;
+  InputKind input = InputKind::Mel;
+  Dataset ds;
+  ExampleSet set;
+  Evaluation e;
+  LoadReport rep;
+  std::map<size_t, std::vector<double>> files;  // an ensemble's combined file probabilities
+};
+
+ModelEvaluation evaluate_model(const EvaluateOptions& o, const std::string& path) {
+  LoadedModel m = load_model(path);
+  ModelEvaluation r;
+  r.arch = m.config.arch;
+  r.data = o.data.empty() ? m.meta.value("data", std::string()) : o.data;
+  if (r.data.empty()) throw std::runtime_error("no --data given and the model does not name its data");
+  r.split = o.split.empty() ? m.meta["split"].value("spec", std::string("stratified:80/10/10")) : o.split;
+  r.seed = o.seed_given ? o.seed : m.meta["split"].value("seed", uint64_t(42));
+  const std::string& data = r.data;
+  const std::string& split = r.split;
+  const uint64_t seed = r.seed;
   const nlohmann::json& trained_split = m.meta["split"];
   if (o.part == "valid" && trained_split.value("valid_trained", false) && split == trained_split.value("spec", std::string()) &&
       seed == trained_split.value("seed", uint64_t(42)))
-    throw std::runtime_error(o.model + ": trained on the valid part of " + split + " too (--refit), so figures on it would "
+    throw std::runtime_error(path + ": trained on the valid part of " + split + " too (--refit), so figures on it would "
                              "not be validation; use --part test");
-  const InputKind input = m.frontend.input;
-  Dataset ds = load_dataset(data, source_kind(input, data));
+  const InputKind input = r.input = m.frontend.input;
+  Dataset& ds = r.ds;
+  ds = load_dataset(data, source_kind(input, data));
   // The data must be what the model reads: a table's columns, in order, are the model's inputs.
   if (ds.kind == SourceKind::Table) {
     if (input != InputKind::Table)
-      throw std::runtime_error(data + ": a features table, but " + o.model + " reads '" + input_name(input) +
+      throw std::runtime_error(data + ": a features table, but " + path + " reads '" + input_name(input) +
                                "' input from audio");
     const auto expected = m.meta.contains("table_columns") ? m.meta["table_columns"].get<std::vector<std::string>>()
                                                             : gtzan_feature_names();
     if (ds.columns != expected)
       throw std::runtime_error(data + ": its " + std::to_string(ds.columns.size()) + " feature columns are not the " +
-                               std::to_string(expected.size()) + " columns " + o.model + " was trained on");
+                               std::to_string(expected.size()) + " columns " + path + " was trained on");
   }
   if (ds.labels != m.labels) {
     // Items whose label the model does not know cannot be scored; keep the rest, in the model's order.
@@ -82,35 +96,93 @@ void run(const EvaluateOptions& o) {
   const auto parts_of_transfer = transfer_parts(m);
   const FrontEnd fe(m.frontend, parts_of_transfer ? parts_of_transfer->embedder : nullptr);
   const ProbabilityFn probabilities = parts_of_transfer ? parts_of_transfer->head : m.probability_fn();
-  LoadReport rep;
   std::unique_ptr<Progress> bar;
-  ExampleSet set = load_examples(ds, parts, Part::Test, fe, cache, o.jobs ? o.jobs : cores(),
-                                 &rep, [&](size_t d, size_t t) {
+  r.set = load_examples(ds, parts, Part::Test, fe, cache, o.jobs ? o.jobs : cores(),
+                                 &r.rep, [&](size_t d, size_t t) {
                                    if (!bar) bar = std::make_unique<Progress>(t, "files");
                                    bar->set(d);
                                  });
   bar.reset();
-  for (const auto& f : rep.failures) std::fprintf(stderr, "genre: error: %s (skipped)\n", f.c_str());
-  if (set.count() == 0)
+  for (const auto& f : r.rep.failures) std::fprintf(stderr, "genre: error: %s (skipped)\n", f.c_str());
+  if (r.set.count() == 0)
     throw std::runtime_error("the '" + o.part + "' part of split '" + split + "' has no readable items in " + data +
                              (o.part == "test" ? " (try --part valid)" : ""));
-  Evaluation e = evaluate_examples(probabilities, set, m.labels);
-  nlohmann::json context = {{"model", o.model}, {"arch", m.config.arch},  {"input", input_name(input)},
-                            {"data", data},     {"split", split},         {"seed", seed},
+  r.e = evaluate_examples(probabilities, r.set, m.labels);
+  return r;
+}
+
+// An ensemble (genre/ensemble.h) as genre predict runs it: each member on its own front end, the
+// clip (song) and file probabilities their weighted mean; the chunk level is the first member's.
+// Members are evaluated on the first member's data, split and seed (or the options').
+ModelEvaluation evaluate_ensemble(const EvaluateOptions& o, const ModelHeader& header) {
+  const auto members = ensemble_members(header);
+  ModelEvaluation r = evaluate_model(o, members[0].path);
+  EvaluateOptions same = o;
+  same.data = r.data, same.split = r.split, same.seed = r.seed, same.seed_given = true;
+  const std::vector<std::string>& labels = r.e.clip.labels;
+  std::map<std::string, size_t> clip_of;
+  for (size_t c = 0; c < r.set.clips.size(); ++c) clip_of[r.set.clips[c]] = c;
+  std::vector<std::vector<double>> clips(r.set.clips.size(), std::vector<double>(labels.size(), 0.0));
+  std::vector<size_t> clip_members(clips.size(), 0);
+  auto add_member = [&](const ModelEvaluation& m, double w) {
+    for (size_t c = 0; c < m.set.clips.size(); ++c) {
+      const auto it = clip_of.find(m.set.clips[c]);
+      if (it == clip_of.end()) continue;  // a clip the first member could not read
+      for (size_t k = 0; k < labels.size(); ++k) clips[it->second][k] += w * m.e.clip_probs[c][k];
+      ++clip_members[it->second];
+    }
+  };
+  add_member(r, members[0].weight);
+  std::map<size_t, std::vector<double>> files = file_probabilities(r.set, r.e);
+  for (auto& [item, p] : files)
+    for (double& v : p) v *= members[0].weight;
+  for (size_t i = 1; i < members.size(); ++i) {
+    const ModelEvaluation m = evaluate_model(same, members[i].path);
+    if (m.e.clip.labels != labels) throw std::runtime_error(members[i].path + ": other labels than " + members[0].path);
+    add_member(m, members[i].weight);
+    for (const auto& [item, p] : file_probabilities(m.set, m.e)) {
+      auto it = files.find(item);
+      if (it == files.end()) continue;
+      for (size_t k = 0; k < labels.size(); ++k) it->second[k] += members[i].weight * p[k];
+    }
+    r.rep.failures.insert(r.rep.failures.end(), m.rep.failures.begin(), m.rep.failures.end());
+  }
+  for (size_t c = 0; c < clips.size(); ++c)
+    if (clip_members[c] != members.size())
+      throw std::runtime_error(header.path + ": a member could not read " + r.set.clips[c] + ", which the first one could");
+  r.e.clip = compute_metrics(r.set.clip_label, clips, labels);
+  r.e.clip_probs = clips;
+  r.files = std::move(files);
+  r.arch = "ensemble";
+  return r;
+}
+
+void run(const EvaluateOptions& o) {
+  if (o.threads > 0) at::set_num_threads(o.threads);
+  const ModelHeader header = read_model_header(o.model);
+  ModelEvaluation r = is_ensemble(header) ? evaluate_ensemble(o, header) : evaluate_model(o, o.model);
+  if (r.files.empty()) r.files = file_probabilities(r.set, r.e);
+  const Evaluation& e = r.e;
+  const ExampleSet& set = r.set;
+  const Dataset& ds = r.ds;
+  nlohmann::json context = {{"model", o.model}, {"arch", r.arch},   {"input", input_name(r.input)},
+                            {"data", r.data},   {"split", r.split}, {"seed", r.seed},
                             {"part", o.part},   {"clips", set.clips.size()}, {"chunks", set.count()}};
-  std::printf("%s", metrics_markdown(e.clip, "Clip level (" + o.part + " part of " + split + ")").c_str());
-  std::printf("\nchunk level: accuracy %.3f, top-2 %.3f, macro AUROC %.3f (%zu chunks)\n", e.chunk.accuracy,
-              e.chunk.top2_accuracy, e.chunk.macro_auroc, set.count());
+  if (r.arch == "ensemble") context["chunk_level_of"] = "the first member";
+  std::printf("%s", metrics_markdown(e.clip, "Clip level (" + o.part + " part of " + r.split + ")").c_str());
+  std::printf("\nchunk level%s: accuracy %.3f, top-2 %.3f, macro AUROC %.3f (%zu chunks)\n",
+              r.arch == "ensemble" ? " (the first member's)" : "", e.chunk.accuracy, e.chunk.top2_accuracy,
+              e.chunk.macro_auroc, set.count());
   // Every file's probabilities, so that reports of models on other front ends can be combined
   // file by file (bench/ensemble_cv.py).
   nlohmann::json files = nlohmann::json::array();
-  for (const auto& [item, probs] : file_probabilities(set, e))
+  for (const auto& [item, probs] : r.files)
     files.push_back({{"path", ds.items[item].path}, {"song", ds.items[item].song}, {"label", ds.items[item].label},
                      {"source", ds.sources.empty() ? std::string() : ds.sources[ds.items[item].source]}, {"probabilities", probs}});
   context["files"] = files;
   if (ds.sources.size() > 1) {
     // Several folders (whole clips, low-rate clips, excerpts): each file on its own, per folder.
-    const auto by_source = evaluate_by_source(ds, set, e);
+    const auto by_source = evaluate_by_source(ds, r.files, e.clip.labels);
     std::printf("\n%s", by_source_markdown(by_source).c_str());
     context["by_source"] = to_json(by_source);
   }
@@ -118,7 +190,7 @@ void run(const EvaluateOptions& o) {
     write_report(o.out, e, context, set);
     std::printf("wrote %s/report.json, report.md, confusion.png, confusion_chunks.png\n", o.out.c_str());
   }
-  if (!rep.failures.empty()) exit_status = 1;
+  if (!r.rep.failures.empty()) exit_status = 1;
 }
 
 }  // namespace

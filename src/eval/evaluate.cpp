@@ -97,10 +97,14 @@ std::map<size_t, std::vector<double>> file_probabilities(const ExampleSet& set, 
 }
 
 std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, const ExampleSet& set, const Evaluation& e) {
-  const auto& labels = e.clip.labels;
+  return evaluate_by_source(ds, file_probabilities(set, e), e.clip.labels);
+}
+
+std::vector<SourceMetrics> evaluate_by_source(const Dataset& ds, std::map<size_t, std::vector<double>> files,
+                                              const std::vector<std::string>& labels) {
   std::vector<std::vector<int>> y(ds.sources.size());
   std::vector<std::vector<std::vector<double>>> p(ds.sources.size());
-  for (auto& [item, probs] : file_probabilities(set, e)) {
+  for (auto& [item, probs] : files) {
     const Item& it = ds.items[item];
     y[it.source].push_back(ds.label_index(it.label));
     p[it.source].push_back(std::move(probs));
