@@ -17,7 +17,7 @@ void register_ensemble(CLI::App& app) {
   cmd->add_option("-m,--member", *members, "A member model file, optionally FILE:WEIGHT (default weight 1); two or more")
       ->required();
   cmd->add_option("-o,--out", *out, "The ensemble model file to write (members are stored relative to its folder)")->required();
-  cmd->add_option("--description", *description, "A line for genre predict --info and /api/model");
+  cmd->add_option("--description", *description, "A line for GET /api/model");
   cmd->callback([members, out, description] {
     std::vector<EnsembleMember> list;
     for (const auto& m : *members) {
