@@ -75,6 +75,11 @@ TEST(Ensemble, BadEnsemblesAreRefused) {
   EXPECT_THROW(write_ensemble(dir.file("f.genre"), {{dir.file("a.genre"), 1}, {dir.file("e.genre"), 1}}), std::invalid_argument);
   EXPECT_THROW(write_ensemble(dir.file("f.genre"), {{dir.file("a.genre"), 1}, {source_dir() + "/models/genre-tagger.genre", 1}}),
                std::invalid_argument);
+  // A member that is an ensemble itself (its file replaced after the fact) is refused when opened.
+  fs::copy_file(dir.file("a.genre"), dir.file("b.genre"));
+  write_ensemble(dir.file("f.genre"), {{dir.file("a.genre"), 1}, {dir.file("b.genre"), 1}});
+  fs::copy_file(dir.file("e.genre"), dir.file("b.genre"), fs::copy_options::overwrite_existing);
+  EXPECT_THROW(ensemble_members(read_model_header(dir.file("f.genre"))), std::runtime_error);
   // A missing member is named when the ensemble is opened, by the library and by genre predict.
   fs::remove(dir.file("a.genre"));
   EXPECT_THROW(ensemble_members(read_model_header(dir.file("e.genre"))), std::runtime_error);

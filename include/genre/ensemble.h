@@ -24,7 +24,8 @@ void write_ensemble(const std::string& out, const std::vector<EnsembleMember>& m
 
 bool is_ensemble(const ModelHeader& header);
 // The members of an ensemble header, paths resolved against the ensemble file's folder, weights
-// normalised. Throws std::runtime_error naming the file for a damaged or inconsistent ensemble.
+// normalised. Throws std::runtime_error naming the file for a damaged or inconsistent ensemble
+// (a member missing, unreadable, or an ensemble itself).
 std::vector<EnsembleMember> ensemble_members(const ModelHeader& header);
 
 }  // namespace genre

@@ -55,8 +55,6 @@ Predictor open_predictor(const std::string& path, int threads, bool background) 
     std::vector<Predictor> members;
     std::vector<double> weights;
     for (const auto& m : ensemble_members(header)) {
-      if (is_ensemble(read_model_header(m.path)))
-        throw std::runtime_error(path + ": its member " + m.path + " is an ensemble itself");
       members.push_back(open_predictor(m.path, threads, background));
       weights.push_back(m.weight);
     }
