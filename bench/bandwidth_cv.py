@@ -11,8 +11,7 @@ Prints, pooled over the folds: how often the copy's genre is the original's, and
     /usr/bin/python3 bench/bandwidth_cv.py OUT_DIR NAME AUDIO_DIR [WORK_DIR] [--with NAME_B --weight W]
 
 With --with, the model judged is the ensemble of NAME's and NAME_B's fold models (genre/ensemble.h),
-NAME_B weighing W: each member is evaluated on its own and their song probabilities are combined as
-`genre predict` combines an ensemble's.
+NAME_B weighing W: `genre ensemble` writes it per fold and `genre evaluate` runs it.
 
 Debian's python3-scipy and python3-soundfile; GENRE_BIN (default build/genre) runs the models.
 """
@@ -53,23 +52,25 @@ def copy_8k(song):
     return dst
 
 
-def song_probabilities(model, data, split, report):
-    subprocess.run([genre, "evaluate", "--model", str(model), "--data", str(data), "--split", str(split),
-                    "--part", "test", "--out", str(report)], check=True, stdout=subprocess.DEVNULL)
-    r = json.load(open(report / "report.json"))
-    return r["clip_level"]["labels"], {c["song"]: (c["label"], np.array(c["probabilities"])) for c in r["clips"]}
+def model_of(fold_dir):
+    """The fold's model, or with --with the fold's ensemble of NAME's and NAME_B's models (genre ensemble)."""
+    if not args.other:
+        return fold_dir / "model.genre"
+    other = fold_dir.parent / fold_dir.name.replace(name + "-f", args.other + "-f", 1)
+    ensemble = work / (fold_dir.name + "-ensemble.genre")
+    work.mkdir(parents=True, exist_ok=True)
+    subprocess.run([genre, "ensemble", "-m", f"{fold_dir / 'model.genre'}:{1 - args.weight}",
+                    "-m", f"{other / 'model.genre'}:{args.weight}", "-o", str(ensemble)], check=True, stdout=subprocess.DEVNULL)
+    return ensemble
 
 
 def evaluate(fold_dir, data, split, report):
-    """song -> (label, predicted label) of the fold's model, or of the ensemble with --with."""
-    labels, a = song_probabilities(fold_dir / "model.genre", data, split, report)
-    if args.other:
-        other = fold_dir.parent / fold_dir.name.replace(name + "-f", args.other + "-f", 1)
-        labels_b, b = song_probabilities(other / "model.genre", data, split, Path(str(report) + "-" + args.other))
-        if labels_b != labels:
-            sys.exit(f"{other}: other labels than {fold_dir}")
-        a = {s: (l, (1 - args.weight) * p + args.weight * b[s][1]) for s, (l, p) in a.items()}
-    return {s: (l, labels[int(np.argmax(p))]) for s, (l, p) in a.items()}
+    """song -> (label, predicted label) of the fold's model (or ensemble), by genre evaluate."""
+    subprocess.run([genre, "evaluate", "--model", str(model_of(fold_dir)), "--data", str(data), "--split", str(split),
+                    "--part", "test", "--out", str(report)], check=True, stdout=subprocess.DEVNULL)
+    r = json.load(open(report / "report.json"))
+    labels = r["clip_level"]["labels"]
+    return {c["song"]: (c["label"], labels[int(np.argmax(c["probabilities"]))]) for c in r["clips"]}
 
 
 same = right_orig = right_copy = n = 0

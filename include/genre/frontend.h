@@ -104,7 +104,10 @@ class FrontEnd {
   Shape shape() const;
   size_t chunk_samples() const;
   // Features of one chunk of audio (already at the sample rate; chunk_samples() long) into out.
-  void chunk(const std::vector<float>& samples, float* out) const;
+  // valid: how many of its first samples are audio, the rest being a short clip's padding or loop.
+  // A table row describes only those samples; the other front ends take the whole window. The
+  // training (clip()) and prediction (genre/predict.h) paths both go through this rule.
+  void chunk(const std::vector<float>& samples, float* out, size_t valid = SIZE_MAX) const;
   // All chunks of a decoded signal (at the sample rate), with ChunkParams' rule.
   ClipFeatures clip(const std::vector<float>& samples) const;
   // Decodes a file and computes its chunks; throws AudioError naming the file.
@@ -118,6 +121,7 @@ class FrontEnd {
 
  private:
   void features_of(const std::vector<float>& samples, float* out) const;  // before the embedder
+  void window_features(const std::vector<float>& window, size_t valid, float* out) const;  // chunk()'s rule
   FrontEndParams p_;
   std::shared_ptr<const Embedder> embedder_;
   struct Impl;

@@ -58,7 +58,7 @@ class Predictor {
   Prediction run(std::unique_ptr<AudioStream> stream, const std::string& source, bool timeline,
                  const ChunkReader::SampleTap& tap = {}) const;
   template <class RunMember>
-  Prediction combine(const std::string& source, RunMember run_member) const;
+  Prediction combine(RunMember run_member) const;
   ModelHeader model_;
   ProbabilityFn probabilities_;
   FrontEnd frontend_;

@@ -39,7 +39,7 @@ struct ModelEvaluation {
   ExampleSet set;
   Evaluation e;
   LoadReport rep;
-  std::map<size_t, std::vector<double>> files;  // an ensemble's combined file probabilities
+  std::map<size_t, std::vector<double>> files;  // each file's probabilities, by dataset item
 };
 
 ModelEvaluation evaluate_model(const EvaluateOptions& o, const std::string& path) {
@@ -108,7 +108,27 @@ ModelEvaluation evaluate_model(const EvaluateOptions& o, const std::string& path
     throw std::runtime_error("the '" + o.part + "' part of split '" + split + "' has no readable items in " + data +
                              (o.part == "test" ? " (try --part valid)" : ""));
   r.e = evaluate_examples(probabilities, r.set, m.labels);
+  r.files = file_probabilities(r.set, r.e);
   return r;
+}
+
+// Adds w x each row of `from` to the row of `into` with the same key (a song, a file), counting in
+// `scored` how many members gave each key a row.
+template <class Key>
+void add_weighted(std::map<Key, std::vector<double>>& into, std::map<Key, size_t>& scored,
+                  const std::map<Key, std::vector<double>>& from, double w) {
+  for (const auto& [key, p] : from) {
+    auto& row = into[key];
+    row.resize(p.size(), 0.0);
+    for (size_t k = 0; k < p.size(); ++k) row[k] += w * p[k];
+    ++scored[key];
+  }
+}
+
+std::map<std::string, std::vector<double>> clips_by_song(const ModelEvaluation& m) {
+  std::map<std::string, std::vector<double>> out;
+  for (size_t c = 0; c < m.set.clips.size(); ++c) out[m.set.clips[c]] = m.e.clip_probs[c];
+  return out;
 }
 
 // An ensemble (genre/ensemble.h) as genre predict runs it: each member on its own front end, the
@@ -119,39 +139,30 @@ ModelEvaluation evaluate_ensemble(const EvaluateOptions& o, const ModelHeader& h
   ModelEvaluation r = evaluate_model(o, members[0].path);
   EvaluateOptions same = o;
   same.data = r.data, same.split = r.split, same.seed = r.seed, same.seed_given = true;
-  const std::vector<std::string>& labels = r.e.clip.labels;
-  std::map<std::string, size_t> clip_of;
-  for (size_t c = 0; c < r.set.clips.size(); ++c) clip_of[r.set.clips[c]] = c;
-  std::vector<std::vector<double>> clips(r.set.clips.size(), std::vector<double>(labels.size(), 0.0));
-  std::vector<size_t> clip_members(clips.size(), 0);
-  auto add_member = [&](const ModelEvaluation& m, double w) {
-    for (size_t c = 0; c < m.set.clips.size(); ++c) {
-      const auto it = clip_of.find(m.set.clips[c]);
-      if (it == clip_of.end()) continue;  // a clip the first member could not read
-      for (size_t k = 0; k < labels.size(); ++k) clips[it->second][k] += w * m.e.clip_probs[c][k];
-      ++clip_members[it->second];
-    }
+  std::map<std::string, std::vector<double>> clips;
+  std::map<std::string, size_t> clips_scored;
+  std::map<size_t, std::vector<double>> files;
+  std::map<size_t, size_t> files_scored;
+  auto add = [&](const ModelEvaluation& m, double w) {
+    add_weighted(clips, clips_scored, clips_by_song(m), w);
+    add_weighted(files, files_scored, m.files, w);
   };
-  add_member(r, members[0].weight);
-  std::map<size_t, std::vector<double>> files = file_probabilities(r.set, r.e);
-  for (auto& [item, p] : files)
-    for (double& v : p) v *= members[0].weight;
+  add(r, members[0].weight);
   for (size_t i = 1; i < members.size(); ++i) {
     const ModelEvaluation m = evaluate_model(same, members[i].path);
-    if (m.e.clip.labels != labels) throw std::runtime_error(members[i].path + ": other labels than " + members[0].path);
-    add_member(m, members[i].weight);
-    for (const auto& [item, p] : file_probabilities(m.set, m.e)) {
-      auto it = files.find(item);
-      if (it == files.end()) continue;
-      for (size_t k = 0; k < labels.size(); ++k) it->second[k] += members[i].weight * p[k];
-    }
+    if (m.e.clip.labels != r.e.clip.labels) throw std::runtime_error(members[i].path + ": other labels than " + members[0].path);
+    add(m, members[i].weight);
     r.rep.failures.insert(r.rep.failures.end(), m.rep.failures.begin(), m.rep.failures.end());
   }
-  for (size_t c = 0; c < clips.size(); ++c)
-    if (clip_members[c] != members.size())
-      throw std::runtime_error(header.path + ": a member could not read " + r.set.clips[c] + ", which the first one could");
-  r.e.clip = compute_metrics(r.set.clip_label, clips, labels);
-  r.e.clip_probs = clips;
+  // A file that some member could not read has no ensemble probabilities, as in genre predict: it
+  // is left out (the member reported it). A song that some member could not read at all cannot be
+  // scored.
+  for (const auto& [item, n] : files_scored)
+    if (n != members.size()) files.erase(item);
+  for (const auto& [song, n] : clips_scored)
+    if (n != members.size()) throw std::runtime_error(header.path + ": not every member could read " + song);
+  for (size_t c = 0; c < r.set.clips.size(); ++c) r.e.clip_probs[c] = clips.at(r.set.clips[c]);
+  r.e.clip = compute_metrics(r.set.clip_label, r.e.clip_probs, r.e.clip.labels);
   r.files = std::move(files);
   r.arch = "ensemble";
   return r;
@@ -161,7 +172,6 @@ void run(const EvaluateOptions& o) {
   if (o.threads > 0) at::set_num_threads(o.threads);
   const ModelHeader header = read_model_header(o.model);
   ModelEvaluation r = is_ensemble(header) ? evaluate_ensemble(o, header) : evaluate_model(o, o.model);
-  if (r.files.empty()) r.files = file_probabilities(r.set, r.e);
   const Evaluation& e = r.e;
   const ExampleSet& set = r.set;
   const Dataset& ds = r.ds;

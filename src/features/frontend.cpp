@@ -145,14 +145,23 @@ void put_channel(const Matrix& m, float* out) {
 }
 }  // namespace
 
-void FrontEnd::chunk(const std::vector<float>& y, float* out) const {
+void FrontEnd::chunk(const std::vector<float>& y, float* out, size_t valid) const {
   if (embedder_) {
     std::vector<float> features(size_t(feature_shape().size()));
-    features_of(y, features.data());
+    window_features(y, valid, features.data());
     embedder_->embed(features.data(), 1, out);
     return;
   }
-  features_of(y, out);
+  window_features(y, valid, out);
+}
+
+void FrontEnd::window_features(const std::vector<float>& window, size_t valid, float* out) const {
+  if (p_.input == InputKind::Table && valid < window.size()) {
+    // Feature rows describe real audio: a short clip's row comes from its samples, not the padding.
+    features_of(std::vector<float>(window.begin(), window.begin() + long(valid)), out);
+    return;
+  }
+  features_of(window, out);
 }
 
 void FrontEnd::features_of(const std::vector<float>& y, float* out) const {
@@ -221,15 +230,11 @@ ClipFeatures FrontEnd::clip(const std::vector<float>& samples) const {
   f.shape = feature_shape();
   f.count = windows.size();
   f.data.resize(f.count * size_t(f.shape.size()));
+  const size_t hop = size_t(std::llround(p_.chunk_hop * p_.sample_rate));  // chunk_audio's
   for (size_t i = 0; i < windows.size(); ++i) {
-    if (p_.input == InputKind::Table && y->size() < windows[i].size()) {
-      // A clip shorter than a window: its feature row describes its samples, not the zero padding,
-      // as genre predict computes it (src/serve/predict.cpp).
-      features_of(*y, f.data.data() + i * size_t(f.shape.size()));
-      f.starts.push_back(0.0);
-      continue;
-    }
-    features_of(windows[i], f.data.data() + i * size_t(f.shape.size()));
+    // Only a clip shorter than a window has padding (chunk_audio keeps whole windows after the first).
+    const size_t valid = std::min(windows[i].size(), y->size() - i * hop);
+    window_features(windows[i], valid, f.data.data() + i * size_t(f.shape.size()));
     f.starts.push_back(double(i) * p_.chunk_hop);
   }
   if (embedder_ && f.count > 0) {
@@ -254,8 +259,8 @@ ClipFeatures FrontEnd::file(const std::string& path) const {
 ClipFeatures FrontEnd::decoded(const std::string& path, const std::vector<float>& samples) const {
   ClipFeatures f = clip(samples);
   // A training copy may have no chunks: a crop of a clip that is short already, or a band-limited
-  // copy that silence trimming leaves too short (its loud part was above the band). That is the
-  // copy's absence, not a fault of the file, whose own front end decides whether it is readable.
+  // copy that silence trimming leaves empty (a copy that is silence). That is the copy's absence,
+  // not a fault of the file, whose own front end decides whether it is readable.
   const bool copy = p_.crop_seconds > 0 || p_.bandlimit_hz > 0;
   if (f.count == 0 && !copy) throw AudioError(path, p_.trim_silence ? "only silence" : "no audio");
   return f;

@@ -37,7 +37,7 @@ Predictor::Predictor(ModelHeader ensemble, std::vector<Predictor> members, std::
 
 // Each member classifies the input on its own; the first error (naming the source) is the answer.
 template <class RunMember>
-Prediction Predictor::combine(const std::string& source, RunMember run_member) const {
+Prediction Predictor::combine(RunMember run_member) const {
   Prediction out;
   for (size_t i = 0; i < members_.size(); ++i) {
     Prediction p = run_member(members_[i], i == 0);
@@ -49,7 +49,6 @@ Prediction Predictor::combine(const std::string& source, RunMember run_member) c
     }
     for (size_t c = 0; c < out.probabilities.size(); ++c) out.probabilities[c] += weights_[i] * p.probabilities[c];
   }
-  out.source = source;
   return out;
 }
 
@@ -75,7 +74,7 @@ Prediction guarded(const std::string& source, Classify classify) {
 
 Prediction Predictor::predict_file(const std::string& path, bool timeline) const {
   if (!members_.empty())
-    return combine(path, [&](const Predictor& m, bool first) { return m.predict_file(path, timeline && first); });
+    return combine([&](const Predictor& m, bool first) { return m.predict_file(path, timeline && first); });
   return guarded(path, [&] {
     return run(std::make_unique<AudioStream>(path, model_.frontend.sample_rate), path, timeline);
   });
@@ -89,7 +88,7 @@ Prediction Predictor::predict_memory(const void* data, size_t size, const std::s
     const ChunkReader::SampleTap quiet = [&tap](const float* x, size_t) {
       if (tap) tap(x, 0);
     };
-    return combine(name, [&](const Predictor& m, bool first) {
+    return combine([&](const Predictor& m, bool first) {
       return m.predict_memory(data, size, name, timeline && first, first ? tap : quiet, limits);
     });
   }
@@ -143,13 +142,7 @@ Prediction Predictor::run(std::unique_ptr<AudioStream> stream, const std::string
     audio_end = std::max(audio_end, start + double(valid) / fp.sample_rate);
     batch.resize(batch.size() + size_t(shape.size()));
     float* out = batch.data() + batch.size() - size_t(shape.size());
-    if (fp.input == InputKind::Table && valid < chunk.size()) {
-      // Feature rows describe real audio: a short clip's row comes from its samples, not the padding.
-      std::vector<float> real(chunk.begin(), chunk.begin() + long(valid));
-      frontend_.chunk(real, out);
-    } else {
-      frontend_.chunk(chunk, out);
-    }
+    frontend_.chunk(chunk, out, valid);
     starts.push_back(start);
     if (starts.size() == batch_max) flush();
   }
