@@ -15,6 +15,7 @@ namespace genre {
 struct EnsembleMember {
   std::string path;   // as stored: relative to the ensemble file's folder (or absolute)
   double weight = 1;  // > 0; the weights are normalised to sum to 1
+  ModelHeader header = {};  // ensemble_members(): the member's header, read once (not used by write_ensemble)
 };
 
 // Writes an ensemble of the given model files at `out`. The members must exist, be genre models

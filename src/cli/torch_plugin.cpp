@@ -49,13 +49,14 @@ const TorchPlugin& torch_plugin() {
   return *plugin;
 }
 
-Predictor open_predictor(const std::string& path, int threads, bool background) {
-  ModelHeader header = read_model_header(path);
+namespace {
+Predictor open_predictor(ModelHeader header, int threads, bool background) {
+  const std::string path = header.path;
   if (is_ensemble(header)) {
     std::vector<Predictor> members;
     std::vector<double> weights;
-    for (const auto& m : ensemble_members(header)) {
-      members.push_back(open_predictor(m.path, threads, background));
+    for (auto& m : ensemble_members(header)) {
+      members.push_back(open_predictor(std::move(m.header), threads, background));
       weights.push_back(m.weight);
     }
     return Predictor(std::move(header), std::move(members), std::move(weights));
@@ -77,6 +78,11 @@ Predictor open_predictor(const std::string& path, int threads, bool background) 
     }
     probabilities(x, n, out);
   });
+}
+}  // namespace
+
+Predictor open_predictor(const std::string& path, int threads, bool background) {
+  return open_predictor(read_model_header(path), threads, background);
 }
 
 }  // namespace genre::cli

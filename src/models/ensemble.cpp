@@ -78,7 +78,8 @@ std::vector<EnsembleMember> ensemble_members(const ModelHeader& header) {
     }
     if (!fs::is_regular_file(e.path))
       throw std::runtime_error(header.path + ": its member " + e.path + " is missing (keep the member files beside the ensemble)");
-    if (is_ensemble(read_model_header(e.path)))
+    e.header = read_model_header(e.path);
+    if (is_ensemble(e.header))
       throw std::runtime_error(header.path + ": its member " + e.path + " is an ensemble itself");
     sum += e.weight;
     out.push_back(e);

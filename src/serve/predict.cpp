@@ -8,6 +8,7 @@
 
 #include "genre/files.h"
 #include "genre/gtzan_features.h"
+#include "genre/model_file.h"
 #include "genre/runtime.h"
 #include "genre/version.h"
 
@@ -36,19 +37,23 @@ Predictor::Predictor(ModelHeader ensemble, std::vector<Predictor> members, std::
 }
 
 // Each member classifies the input on its own; the first error (naming the source) is the answer.
+// Members that run without torch go first: in a cold `genre predict` they then run while
+// libtorch is still loading for the others (open_predictor loads it in the background). The sum
+// is taken in the ensemble's order all the same.
 template <class RunMember>
 Prediction Predictor::combine(RunMember run_member) const {
-  Prediction out;
-  for (size_t i = 0; i < members_.size(); ++i) {
-    Prediction p = run_member(members_[i], i == 0);
-    if (!p.error.empty()) return p;
-    if (i == 0) {
-      out = std::move(p);
-      for (double& v : out.probabilities) v *= weights_[0];
-      continue;
-    }
-    for (size_t c = 0; c < out.probabilities.size(); ++c) out.probabilities[c] += weights_[i] * p.probabilities[c];
+  std::vector<size_t> order(members_.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_partition(order.begin(), order.end(), [&](size_t i) { return runs_without_torch(members_[i].model()); });
+  std::vector<Prediction> results(members_.size());
+  for (size_t i : order) {
+    results[i] = run_member(members_[i], i == 0);
+    if (!results[i].error.empty()) return std::move(results[i]);
   }
+  Prediction out = std::move(results[0]);
+  for (double& v : out.probabilities) v *= weights_[0];
+  for (size_t i = 1; i < members_.size(); ++i)
+    for (size_t c = 0; c < out.probabilities.size(); ++c) out.probabilities[c] += weights_[i] * results[i].probabilities[c];
   return out;
 }
 
