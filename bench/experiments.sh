@@ -4,7 +4,7 @@
 # images and the CSV, 5-fold cross-validation by song for the audio (each fold tested on a fold
 # that neither trained nor early-stopped the model). Usage: bench/experiments.sh [OUT_DIR] [GROUP...]
 # with groups table, images, audio-cv, audio-cv-densenet, audio-cv-lstm, audio-cv-lstm-longer,
-# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, music-audio-cv, music-audio-cv-finetune, bundled-cv, bundled-valid, table-audio-cv, gan-cv, gan-judge,
+# audio-cv-more, images-more, imagenet-images, imagenet-audio-cv, music-audio-cv, music-audio-cv-finetune, bundled-cv, bundled-valid, table-audio-cv, gan-cv, gan-cv-lstm-longer, gan-judge,
 # efficientnet-images (default: the first three). Needs a
 # build (scripts/build.sh); the imagenet groups need ../shared/weights/imagenet ($GENRE_WEIGHTS_DIR;
 # IMAGENET_ARCHS picks the architectures of imagenet-images).
@@ -36,12 +36,14 @@ run() {
 # k-fold: trains fold F on kfold:5:F and evaluates its test fold; prints a row per fold, then
 # bench/cv_summary.py's mean ± sd over every fold of NAME in OUT (clip accuracy, top-2, macro F1,
 # macro AUROC) and, for comma-list data, each folder's files. FOLDS (default "0 1 2 3 4") runs some
-# folds only (e.g. the rest of an interrupted run).
+# folds only (e.g. the rest of an interrupted run); CV_THREADS=N gives each run N torch threads (two
+# cross-validations side by side on 2 cores: CV_THREADS=1 each).
 cv() {
   local name=$1; shift
+  local threads=(); [[ -n ${CV_THREADS:-} ]] && threads=(--threads "$CV_THREADS")
   for f in ${FOLDS:-0 1 2 3 4}; do
-    $G train --out "$OUT/$name-f$f" --split "kfold:5:$f" "$@" > "$OUT/$name-f$f.log" 2>&1
-    $G evaluate --model "$OUT/$name-f$f/model.genre" --part test --out "$OUT/$name-f$f/test" > "$OUT/$name-f$f.eval" 2>&1
+    $G train --out "$OUT/$name-f$f" --split "kfold:5:$f" "${threads[@]}" "$@" > "$OUT/$name-f$f.log" 2>&1
+    $G evaluate --model "$OUT/$name-f$f/model.genre" --part test "${threads[@]}" --out "$OUT/$name-f$f/test" > "$OUT/$name-f$f.eval" 2>&1
     local a r
     a=$(sed -n '/^| n | accuracy/{n;n;p}' "$OUT/$name-f$f.eval" | awk -F'|' '{gsub(/ /,"",$3); print $3}')
     r=$(sed -n '/^| n | accuracy/{n;n;p}' "$OUT/$name-f$f.eval" | awk -F'|' '{gsub(/ /,"",$6); print $6}')
@@ -50,6 +52,13 @@ cv() {
     echo "| $name fold $f | $a | | $r | $params | $spe | |"
   done
   /usr/bin/python3 bench/cv_summary.py "$OUT" "$name"
+}
+
+# The generated clips under shuffled labels (made once in OUT).
+gan_shuffled() {
+  local dst="$OUT/gan-shuffled"
+  [[ -d $dst ]] || /usr/bin/python3 bench/shuffle_labels.py "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}" "$dst" >&2
+  echo "$dst"
 }
 
 echo "| run | clip accuracy | top-2 | macro AUROC | parameters | s/epoch | epochs | |"
@@ -107,21 +116,43 @@ for group in $GROUPS_WANTED; do
       done
       ;;
     # WaveGAN clips (genre gan sample's output in $GENRE_GAN_SAMPLES) added to each fold's training
-    # part only, against the same runs without them; 1 s chunks, the generated clips' length.
+    # part only, against the same runs without them and with the same clips under shuffled labels
+    # (bench/shuffle_labels.py: does the help come from the genre?); 1 s chunks, the clips' length.
     gan-cv)
+      : "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}"
+      shuffled=$(gan_shuffled)
       for arch in cnn3 lstm; do
         epochs=6; [[ $arch == lstm ]] && epochs=3   # CPU time: the LSTM cost 7-8x cnn3 an epoch (README)
         common=(--data "$DATA/audio" --model "$arch" --chunk 1 --chunk-hop 4 --lr 1e-3 --epochs $epochs --patience 2)
         cv "gan-$arch-real" "${common[@]}"
-        cv "gan-$arch-with-generated" "${common[@]}" --augment-with "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}"
+        cv "gan-$arch-with-generated" "${common[@]}" --augment-with "$GENRE_GAN_SAMPLES"
+        cv "gan-$arch-with-shuffled" "${common[@]}" --augment-with "$shuffled"
       done
+      ;;
+    # The same comparison for the LSTM trained longer (at most 12 epochs, patience 3).
+    gan-cv-lstm-longer)
+      : "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}"
+      shuffled=$(gan_shuffled)
+      common=(--data "$DATA/audio" --model lstm --chunk 1 --chunk-hop 4 --lr 1e-3 --epochs 12 --patience 3)
+      cv gan-lstm12-real "${common[@]}"
+      cv gan-lstm12-with-generated "${common[@]}" --augment-with "$GENRE_GAN_SAMPLES"
+      cv gan-lstm12-with-shuffled "${common[@]}" --augment-with "$shuffled"
       ;;
     # How often classifiers trained on real clips give generated clips their intended genre: the
     # bundled ensemble's transfer member, and gan-cv's fold-0 cnn3 trained on real 1 s chunks (run gan-cv first).
     gan-judge)
+      # the transfer model (three taggers a clip) on the first 20 clips of each genre, cnn3 on all
+      sub="$OUT/gan-judge-first20"
+      if [[ ! -d $sub ]]; then
+        for d in "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}"/*/; do
+          mkdir -p "$sub/$(basename "$d")"
+          find "$d" -maxdepth 1 -type f | sort | head -20 | while read -r f; do ln -s "$(realpath "$f")" "$sub/$(basename "$d")/"; done
+        done
+      fi
       for m in models/genre-transfer.genre "$OUT/gan-cnn3-real-f0/model.genre"; do  # evaluate runs one model, not the bundled ensemble
         [[ -f $m ]] || continue
-        $G evaluate --model "$m" --data "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}" --part all --out "$OUT/gan-judge-$(basename "$(dirname "$m")")" > "$OUT/gan-judge.log" 2>&1
+        data=$GENRE_GAN_SAMPLES; [[ $m == models/* ]] && data=$sub
+        $G evaluate --model "$m" --data "$data" --part all --out "$OUT/gan-judge-$(basename "$(dirname "$m")")" > "$OUT/gan-judge.log" 2>&1
         echo "| generated clips judged by $m | $(sed -n '/^| n | accuracy/{n;n;p}' "$OUT/gan-judge-$(basename "$(dirname "$m")")/report.md" | head -1) |"
       done
       ;;
