@@ -54,11 +54,17 @@ cv() {
   /usr/bin/python3 bench/cv_summary.py "$OUT" "$name"
 }
 
-# The generated clips under shuffled labels (made once in OUT).
-gan_shuffled() {
-  local dst="$OUT/gan-shuffled"
-  [[ -d $dst ]] || /usr/bin/python3 bench/shuffle_labels.py "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}" "$dst" >&2
-  echo "$dst"
+# WaveGAN clips ($GENRE_GAN_SAMPLES, genre gan sample's output) judged by cross-validation: NAME-real
+# without them, NAME-with-generated with them added to each fold's training part only, and
+# NAME-with-shuffled with the same clips under shuffled labels (bench/shuffle_labels.py, made once in
+# OUT): does the help come from the genre? Then NAME's train arguments.
+gan_cv() {
+  local name=$1; shift
+  local shuffled="$OUT/gan-shuffled"
+  [[ -d $shuffled ]] || /usr/bin/python3 bench/shuffle_labels.py "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}" "$shuffled" || return
+  cv "$name-real" "$@"
+  cv "$name-with-generated" "$@" --augment-with "$GENRE_GAN_SAMPLES"
+  cv "$name-with-shuffled" "$@" --augment-with "$shuffled"
 }
 
 echo "| run | clip accuracy | top-2 | macro AUROC | parameters | s/epoch | epochs | |"
@@ -115,28 +121,16 @@ for group in $GROUPS_WANTED; do
         run "images-$arch-imagenet-probe" "${common[@]}" --pretrained "$WEIGHTS/imagenet/$arch/weights.safetensors" --freeze backbone
       done
       ;;
-    # WaveGAN clips (genre gan sample's output in $GENRE_GAN_SAMPLES) added to each fold's training
-    # part only, against the same runs without them and with the same clips under shuffled labels
-    # (bench/shuffle_labels.py: does the help come from the genre?); 1 s chunks, the clips' length.
+    # gan_cv on 1 s chunks, the generated clips' length.
     gan-cv)
-      : "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}"
-      shuffled=$(gan_shuffled)
       for arch in cnn3 lstm; do
         epochs=6; [[ $arch == lstm ]] && epochs=3   # CPU time: the LSTM cost 7-8x cnn3 an epoch (README)
-        common=(--data "$DATA/audio" --model "$arch" --chunk 1 --chunk-hop 4 --lr 1e-3 --epochs $epochs --patience 2)
-        cv "gan-$arch-real" "${common[@]}"
-        cv "gan-$arch-with-generated" "${common[@]}" --augment-with "$GENRE_GAN_SAMPLES"
-        cv "gan-$arch-with-shuffled" "${common[@]}" --augment-with "$shuffled"
+        gan_cv "gan-$arch" --data "$DATA/audio" --model "$arch" --chunk 1 --chunk-hop 4 --lr 1e-3 --epochs $epochs --patience 2
       done
       ;;
-    # The same comparison for the LSTM trained longer (at most 12 epochs, patience 3).
+    # The same for the LSTM trained longer (at most 12 epochs, patience 3).
     gan-cv-lstm-longer)
-      : "${GENRE_GAN_SAMPLES:?set GENRE_GAN_SAMPLES}"
-      shuffled=$(gan_shuffled)
-      common=(--data "$DATA/audio" --model lstm --chunk 1 --chunk-hop 4 --lr 1e-3 --epochs 12 --patience 3)
-      cv gan-lstm12-real "${common[@]}"
-      cv gan-lstm12-with-generated "${common[@]}" --augment-with "$GENRE_GAN_SAMPLES"
-      cv gan-lstm12-with-shuffled "${common[@]}" --augment-with "$shuffled"
+      gan_cv gan-lstm12 --data "$DATA/audio" --model lstm --chunk 1 --chunk-hop 4 --lr 1e-3 --epochs 12 --patience 3
       ;;
     # How often classifiers trained on real clips give generated clips their intended genre: the
     # bundled ensemble's transfer member, and gan-cv's fold-0 cnn3 trained on real 1 s chunks (run gan-cv first).
@@ -152,8 +146,9 @@ for group in $GROUPS_WANTED; do
       for m in models/genre-transfer.genre "$OUT/gan-cnn3-real-f0/model.genre"; do  # evaluate runs one model, not the bundled ensemble
         [[ -f $m ]] || continue
         data=$GENRE_GAN_SAMPLES; [[ $m == models/* ]] && data=$sub
-        $G evaluate --model "$m" --data "$data" --part all --out "$OUT/gan-judge-$(basename "$(dirname "$m")")" > "$OUT/gan-judge.log" 2>&1
-        echo "| generated clips judged by $m | $(sed -n '/^| n | accuracy/{n;n;p}' "$OUT/gan-judge-$(basename "$(dirname "$m")")/report.md" | head -1) |"
+        judged="$OUT/gan-judge-$(basename "$(dirname "$m")")"
+        $G evaluate --model "$m" --data "$data" --part all --out "$judged" > "$OUT/gan-judge.log" 2>&1
+        echo "| generated clips judged by $m | $(sed -n '/^| n | accuracy/{n;n;p}' "$judged/report.md" | head -1) |"
       done
       ;;
     efficientnet-images)
