@@ -2,7 +2,8 @@
 # Deployment figures of one model (default: the bundled one), loopback only, bounded:
 #  1. cold `genre predict` of one 30 s clip (process start, libtorch load, model load, decode,
 #     forward pass), median of 5, against `genre evaluate --help` (process start + libtorch load)
-#     measured in the same run;
+#     measured in the same run; then both again with every library libtorch is linked against
+#     loaded (GENRE_TORCH_UNUSED_DIR=, no torch-unused placeholders);
 #  2. batch throughput: `genre predict --jobs 2` over a folder of 30 s clips, files per second;
 #  3. `genre serve` with 8 concurrent clients posting a 30 s clip for SECONDS: requests/s,
 #     p50/p99, errors and the server's peak RSS (VmHWM), against /healthz under the same load.
@@ -31,6 +32,11 @@ E=$(for i in $(seq 5); do ms $G evaluate --help; done | median)
 P=$(for i in $(seq 5); do ms $G predict --model "$MODEL" "$CLIP"; done | median)
 /usr/bin/time -f "%M" -o "$TMP/rss" $G predict --model "$MODEL" "$CLIP" > /dev/null
 echo "cold predict: ${P} ms (peak RSS $(( $(cat "$TMP/rss") / 1024 )) MB); process start + libtorch load alone: ${E} ms"
+# The same with every library libtorch is linked against loaded (no torch-unused placeholders).
+EA=$(for i in $(seq 5); do GENRE_TORCH_UNUSED_DIR= ms $G evaluate --help; done | median)
+PA=$(for i in $(seq 5); do GENRE_TORCH_UNUSED_DIR= ms $G predict --model "$MODEL" "$CLIP"; done | median)
+GENRE_TORCH_UNUSED_DIR= /usr/bin/time -f "%M" -o "$TMP/rss" $G predict --model "$MODEL" "$CLIP" > /dev/null
+echo "without the placeholders: cold predict ${PA} ms (peak RSS $(( $(cat "$TMP/rss") / 1024 )) MB); process start + libtorch load alone: ${EA} ms"
 
 echo "== 2. batch: predict --jobs 2 over $(find "$CLIPS" -name '*.flac' | wc -l) clips of $CLIPS"
 s=$(date +%s%N)

@@ -26,8 +26,8 @@ struct Run {
   std::string out;  // stdout and stderr together
 };
 
-Run run(const std::string& args) {
-  std::string cmd = std::string(GENRE_BIN) + " " + args + " 2>&1";
+Run run(const std::string& args, const std::string& env = "") {
+  std::string cmd = (env.empty() ? "" : env + " ") + std::string(GENRE_BIN) + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf{};
@@ -75,6 +75,63 @@ TEST(Cli, WithoutTheTorchPlugin) {
   auto [predict_status, predict_out] = run_lonely("predict " + source_dir() + "/examples/jazz");
   EXPECT_EQ(predict_status, 0) << predict_out;
   EXPECT_NE(predict_out.find("jazz.00000.ogg (10.0 s):"), std::string::npos) << predict_out;
+}
+
+// Libraries the dynamic loader loaded (LD_DEBUG=files), by file name, with the paths they came from.
+std::map<std::string, std::set<std::string>> loaded_libraries(const std::string& env, const std::string& args) {
+  const Run r = run(args, env + " LD_DEBUG=files");
+  std::map<std::string, std::set<std::string>> out;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    const size_t at = line.find("file=");
+    if (at == std::string::npos) continue;
+    const std::string path = line.substr(at + 5, line.find(' ', at) - at - 5);
+    out[std::filesystem::path(path).filename().string()].insert(path);
+  }
+  return out;
+}
+
+std::vector<std::string> placeholders() {
+  std::vector<std::string> names;
+  const auto dir = std::filesystem::path(GENRE_BIN).parent_path() / "torch-unused";
+  if (std::filesystem::is_directory(dir))
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().filename().string().find(".so") != std::string::npos) names.push_back(e.path().filename().string());
+  return names;
+}
+
+// The torch plugin loads libtorch without the libraries it is linked against but never calls (the
+// build's torch-unused placeholders: OpenCV, FFmpeg, ...), and predicts the same as with them all.
+TEST(Cli, TorchLoadsWithoutItsUnusedLibraries) {
+  const auto names = placeholders();
+  if (names.empty()) GTEST_SKIP() << "this build made no torch-unused placeholders (libtorch links no unused library)";
+  const auto with = loaded_libraries("", "evaluate --help");
+  const auto all = loaded_libraries("GENRE_TORCH_UNUSED_DIR=", "evaluate --help");
+  for (const auto& name : names) {
+    ASSERT_EQ(with.count(name), 1u) << name << " was not opened at all";
+    for (const auto& path : with.at(name)) EXPECT_NE(path.find("torch-unused/"), std::string::npos) << path;
+    ASSERT_EQ(all.count(name), 1u) << name;
+    for (const auto& path : all.at(name)) EXPECT_EQ(path.find("torch-unused/"), std::string::npos) << path;
+  }
+  EXPECT_LT(with.size() + names.size(), all.size());  // their own dependencies stay out too
+  const std::string clip = source_dir() + "/examples/jazz/jazz.00000.ogg";
+  const auto fast = run("predict --format json " + clip);
+  const auto full = run("predict --format json " + clip, "GENRE_TORCH_UNUSED_DIR=");
+  EXPECT_EQ(fast.status, 0) << fast.out;
+  EXPECT_EQ(fast.out, full.out);
+}
+
+// A placeholder for a library that libtorch does call: the plugin does not load with it, so genre
+// closes the placeholders, loads everything, says so, and goes on.
+TEST(Cli, TorchPluginLoadsEverythingWhenAPlaceholderIsWrong) {
+  const auto all = loaded_libraries("GENRE_TORCH_UNUSED_DIR=", "evaluate --help");
+  if (!all.count("libnuma.so.1")) GTEST_SKIP() << "libtorch here does not load libnuma.so.1";
+  const std::string dir = std::filesystem::path(GENRE_BIN).parent_path() / "tests" / "wrong-placeholder";
+  const auto r = run("predict --format json " + source_dir() + "/examples/jazz/jazz.00000.ogg", "GENRE_TORCH_UNUSED_DIR=" + dir);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("did not load without libtorch's unused libraries"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("numa"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"genre\""), std::string::npos) << r.out;
 }
 
 TEST(Cli, FeaturesOnExamplesPrintsATable) {

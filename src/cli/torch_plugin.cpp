@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
@@ -16,6 +17,38 @@ namespace fs = std::filesystem;
 namespace genre::cli {
 
 namespace {
+// The placeholders in torch-unused/ beside the plugin (CMakeLists.txt, cmake/torch_unused.sh), or
+// in $GENRE_TORCH_UNUSED_DIR (empty: none), opened before the plugin: each has the soname of a
+// library libtorch is linked against but never calls, so the dynamic loader does not load the real
+// one. Their handles, to close if the plugin does not load with them.
+std::vector<void*> open_placeholders(const fs::path& plugin) {
+  fs::path dir = plugin.parent_path() / "torch-unused";
+  if (const char* env = std::getenv("GENRE_TORCH_UNUSED_DIR")) dir = env;
+  std::vector<void*> handles;
+  std::error_code ec;
+  if (dir.empty() || !fs::is_directory(dir, ec)) return handles;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file(ec) || entry.path().filename().string().find(".so") == std::string::npos) continue;
+    if (void* h = dlopen(entry.path().c_str(), RTLD_NOW | RTLD_LOCAL)) handles.push_back(h);
+  }
+  return handles;
+}
+
+// dlopen with the placeholders; if the plugin does not load with them (a library that some part of
+// libtorch does call after all), closes them and loads it with everything, saying so on stderr.
+void* open_plugin(const std::string& path) {
+  std::vector<void*> placeholders = open_placeholders(path);
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle || placeholders.empty()) return handle;
+  const std::string why = dlerror();
+  for (void* h : placeholders) dlclose(h);
+  handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle)
+    std::fprintf(stderr, "genre: note: %s did not load without libtorch's unused libraries (%s); loaded them all\n",
+                 path.c_str(), why.c_str());
+  return handle;
+}
+
 const TorchPlugin* load_plugin() {
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("GENRE_TORCH_PLUGIN")) candidates.push_back(env);
@@ -27,7 +60,7 @@ const TorchPlugin* load_plugin() {
   std::string errors;
   for (const auto& path : candidates) {
     if (!fs::exists(path)) continue;
-    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* handle = open_plugin(path);
     if (!handle) {
       errors += std::string("; ") + dlerror();
       continue;
