@@ -28,7 +28,8 @@ struct TorchPlugin {
 };
 
 // Loads the plugin once: $GENRE_TORCH_PLUGIN, then libgenre_torch.so beside the executable, then
-// ../lib/genre/ from it. Throws std::runtime_error saying what failed.
+// ../lib/genre/ from it, after the torch-unused placeholders beside it (torch_plugin.cpp). Throws
+// std::runtime_error saying what failed.
 const TorchPlugin& torch_plugin();
 
 // A Predictor for a model file: genre's own code where the architecture allows, otherwise the
