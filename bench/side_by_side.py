@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """The reference stack's version of genre's transfer pipeline, for bench/side_by_side.sh.
 
-    /usr/bin/python3 bench/side_by_side.py embed LIST OUT.npy [THREADS [--flush-denormal]]  # files -> msd-fcn embeddings
-    /usr/bin/python3 bench/side_by_side.py exact LIST GENRE.npy PYTHON.npy   # the 5 most different files in float64
+    /usr/bin/python3 bench/side_by_side.py embed LIST OUT.npy [THREADS] [--flush-denormal] [--front-end-f64]
+                                                                          # files -> msd-fcn embeddings
+    /usr/bin/python3 bench/side_by_side.py exact LIST GENRE.npy PYTHON.npy [PYTHON_F64.npy]
+                                                                          # the 5 most different files in float64
     /usr/bin/python3 bench/side_by_side.py folds LIST OUT_DIR             # 5 song-grouped folds as genre split files
     /usr/bin/python3 bench/side_by_side.py head LIST EMB.npy SPLIT_DIR    # logistic regression per fold: accuracy
 
@@ -96,42 +98,62 @@ def check_reference(net):
     print(f"python FCN against ../shared/weights/msd-fcn/reference: embedding within {worst:.1e}", file=sys.stderr)
 
 
-def embed(list_file, out, threads, flush_denormal=False):
+def embed_f64_front_end(net, w):
+    """The same network with its front end (the stored window and filter bank) in float64, the log-mel
+    rounded once to float32 for the float32 conv blocks: the reference pipeline without float32
+    rounding in its STFT and mel bands."""
+    import torch
+    x = net.to_db(net.spec(w.double())).unsqueeze(1).float()
+    x = net.spec_bn(x)
+    for layer in (net.layer1, net.layer2, net.layer3, net.layer4, net.layer5):
+        x = layer(x)
+    return x.flatten(1)
+
+
+def embed(list_file, out, threads, flush_denormal=False, front_end_f64=False):
     import soundfile
     import torch
     torch.set_num_threads(threads)
     torch.set_flush_denormal(flush_denormal)  # genre flushes denormals to zero (README: "Denormals")
     net = fcn()
     check_reference(net)
+    if front_end_f64:
+        net.spec.double()  # its buffers in float64 once, not per file
     files = Path(list_file).read_text().splitlines()
     rows = []
     t0 = time.perf_counter()
     with torch.no_grad():
         for f in files:
             y, sr = soundfile.read(f, dtype="float32", always_2d=True)
-            w = windows(resample(y.mean(axis=1), sr))
-            rows.append(net.embed(torch.from_numpy(w)).mean(0).numpy())
+            w = torch.from_numpy(windows(resample(y.mean(axis=1), sr)))
+            e = embed_f64_front_end(net, w) if front_end_f64 else net.embed(w)
+            rows.append(e.mean(0).numpy())
     seconds = time.perf_counter() - t0
     np.save(out, np.stack(rows).astype(np.float32))
     print(f"python: {len(files)} files in {seconds:.1f} s: {len(files) / seconds:.2f} files/s ({threads} torch threads, "
-          f"flush denormal {flush_denormal})")
+          f"flush denormal {flush_denormal}, front end in {'float64' if front_end_f64 else 'float32'})")
 
 
-def exact(list_file, genre_npy, python_npy, worst=5):
-    """On the files where genre and Python differ most: both against the same Python model run in float64."""
+def exact(list_file, genre_npy, python_npy, python_f64_npy=None, worst=5):
+    """On the files where genre and Python differ most: each against the same Python model run in float64
+    (with the PYTHON_F64 embeddings, of the float64 front end, too)."""
     import soundfile
     import torch
     files = Path(list_file).read_text().splitlines()
     g, p = np.load(genre_npy), np.load(python_npy)
+    q = np.load(python_f64_npy) if python_f64_npy else None
     net = fcn().double()
-    dg = dp = 0.0
+    dg = dp = dq = 0.0
     for i in np.argsort(-np.abs(g - p).max(1))[:worst]:
         y, sr = soundfile.read(files[i], dtype="float32", always_2d=True)
         with torch.no_grad():
             e = net.embed(torch.from_numpy(windows(resample(y.mean(axis=1), sr))).double()).mean(0).numpy()
         dg, dp = max(dg, float(np.abs(g[i] - e).max())), max(dp, float(np.abs(p[i] - e).max()))
+        if q is not None:
+            dq = max(dq, float(np.abs(q[i] - e).max()))
     print(f"on the {worst} files that differ most, against the same model in float64: genre within {dg:.1e}, "
-          f"the Python float32 pipeline within {dp:.1e}")
+          f"the Python float32 pipeline within {dp:.1e}"
+          + (f", the Python pipeline with its front end in float64 within {dq:.1e}" if q is not None else ""))
 
 
 def song_of(f):
@@ -176,9 +198,10 @@ def head(list_file, emb, split_dir):
 if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "embed":
-        embed(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 1, "--flush-denormal" in sys.argv)
+        embed(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4][0] != "-" else 1,
+              "--flush-denormal" in sys.argv, "--front-end-f64" in sys.argv)
     elif cmd == "exact":
-        exact(sys.argv[2], sys.argv[3], sys.argv[4])
+        exact(sys.argv[2], sys.argv[3], sys.argv[4], *sys.argv[5:6])
     elif cmd == "folds":
         folds(sys.argv[2], sys.argv[3])
     elif cmd == "head":

@@ -5,8 +5,9 @@
 #  1. throughput, decoding and resampling included, no cache: genre embed against the Python pipeline,
 #     both on one thread (Python as written, then with denormals flushed to zero as genre does), then both on two
 #     (genre: --jobs 2, one torch thread each; Python: torch on 2 threads);
-#  2. the embeddings of the two sides, file by file: the largest difference, and on the files that differ most,
-#     each side against the same Python model run in float64;
+#  2. the embeddings of the two sides, file by file: the largest difference, against the Python pipeline as
+#     written (float32) and with its front end in float64 (the float32 network on a log-mel without float32
+#     rounding in the STFT and mel bands); on the files that differ most, each against the same model in float64;
 #  3. accuracy: 5 folds grouped by song (sklearn's StratifiedGroupKFold, written as genre list splits), genre's
 #     head (genre train --backbone msd-fcn --model logreg, genre evaluate --part test) against sklearn's on the
 #     Python embeddings, the same train and test songs.
@@ -43,6 +44,8 @@ echo "1 thread:  python with torch.set_flush_denormal(True) as genre: $(rate "$p
 g2=$(OMP_NUM_THREADS=1 secs "$G" embed "${FILES[@]}" --model msd-fcn --cache none --jobs 2 --out "$TMP/genre2.npy")
 p2=$(secs $PY bench/side_by_side.py embed "$TMP/files.txt" "$TMP/python2.npy" 2)
 echo "2 threads: genre $(rate "$g2"), python $(rate "$p2"): genre $(awk -v a="$p2" -v b="$g2" 'BEGIN { printf "%.2f", a / b }')x"
+p64=$(secs $PY bench/side_by_side.py embed "$TMP/files.txt" "$TMP/python-f64.npy" 2 --front-end-f64)
+echo "2 threads: python with its front end in float64 (for the embeddings below): $(rate "$p64")"
 
 echo "== 2. embeddings, genre against python"
 $PY - "$TMP" <<'EOF'
@@ -53,15 +56,17 @@ t = Path(sys.argv[1])
 files = (t / "files.txt").read_text().splitlines()
 names = [l.split("\t")[0] for l in (t / "genre.names.txt").read_text().splitlines()]
 g = np.load(t / "genre.npy")[[names.index(f) for f in files]]
-p = np.load(t / "python.npy")
-d = np.abs(g - p)
-print(f"{len(files)} files x {g.shape[1]} dims: largest difference {d.max():.2e} (file {files[int(d.max(1).argmax())].split('/')[-1]}), "
-      f"mean {d.mean():.2e}; embeddings' own scale (sd) {p.std():.3f}; files within 1e-4: {int((d.max(1) <= 1e-4).sum())}")
+for name, what in (("python.npy", "python as written (float32)"), ("python-f64.npy", "python, front end in float64")):
+    p = np.load(t / name)
+    d = np.abs(g - p)
+    print(f"{what}: {len(files)} files x {g.shape[1]} dims: largest difference {d.max():.2e} "
+          f"(file {files[int(d.max(1).argmax())].split('/')[-1]}), mean {d.mean():.2e}; embeddings' own scale (sd) "
+          f"{p.std():.3f}; files within 1e-4: {int((d.max(1) <= 1e-4).sum())}")
 print(f"the two genre runs (--jobs 1 and 2) differ by {np.abs(np.load(t / 'genre.npy') - np.load(t / 'genre2.npy')).max():.1e}")
 EOF
 # genre's names file lists the files in the order given, as files.txt
 cmp -s <(cut -f1 "$TMP/genre.names.txt") "$TMP/files.txt" || { echo "genre embed reordered the files"; exit 1; }
-$PY bench/side_by_side.py exact "$TMP/files.txt" "$TMP/genre.npy" "$TMP/python.npy"
+$PY bench/side_by_side.py exact "$TMP/files.txt" "$TMP/genre.npy" "$TMP/python.npy" "$TMP/python-f64.npy"
 
 echo "== 3. accuracy, 5 song-grouped folds, the same train and test songs on both sides"
 $PY bench/side_by_side.py folds "$TMP/files.txt" "$TMP/folds"

@@ -18,6 +18,9 @@ Extras are rows used for training only, never tested: they join the training fol
   copies of the files of <source>; how often a test file's copy gets the original's label is reported.
 - '<source>-crops/<label>/<stem>.c<N>.*' are short crops of the song <label>/<stem> (e.g. 2-3 s of a
   whole clip, so that the head also learns from inputs as short as the excerpts).
+- '<source>-fromimages/<label>/<stem>.*' are recordings of the song <label>/<stem> made from another
+  representation of it (e.g. audio resynthesised from a Kaggle spectrogram image). Those of a song
+  with no tested file train every fold.
 Without --subsets every subset of --dims is tried with mean pooling, and the full set also with
 mean+std pooling, window-level training and the extras; with --subsets only those sets, mean pooling
 with the extras.
@@ -57,7 +60,8 @@ args = ap.parse_args()
 
 Xw, wfiles = load(args.emb)
 allkeys = [file_key(f) for f in wfiles]
-kind = np.array(["copy" if "-bandlimited/" in k else "crop" if "-crops/" in k else "file" for k in allkeys])
+kind = np.array(["copy" if "-bandlimited/" in k else "crop" if "-crops/" in k else "image" if "-fromimages/" in k else "file"
+                 for k in allkeys])
 keys = [k for k, t in zip(allkeys, kind) if t == "file"]
 order = list(dict.fromkeys(keys))  # files in first-seen order
 index = {k: i for i, k in enumerate(order)}
@@ -76,7 +80,7 @@ for r, (k, t) in enumerate(zip(allkeys, kind)):
 extra_keys = list(extra_rows)
 extra_song = [k.split("/")[1] + "/" + re.sub(r"\.c\d+$", "", k.split("/")[2]) for k in extra_keys]
 extra_y = np.array([classes.index(k.split("/")[1]) for k in extra_keys], dtype=int)
-extra_copy_of = np.array([index.get(k.replace("-bandlimited/", "/"), -1) if "-bandlimited/" in k else -1 for k in extra_keys])
+extra_copy_of = np.array([index.get(k.replace("-bandlimited/", "/"), -1) if "-bandlimited/" in k else -1 for k in extra_keys], dtype=int)
 extra_kinds = sorted(set(kind[kind != "file"]))
 
 blocks = {}
@@ -116,6 +120,9 @@ def fit_predict(Xtr, ytr, Xte, C):
     return m.predict_proba(sc.transform(Xte))
 
 
+tested_songs = set(songs)
+
+
 def cv_files(folds, c, C, how="mean", with_extras=False):
     """Trains on files (pooled windows), with the extras of the training fold's songs if asked.
     Returns the predictions and, when copies of test files were used, how often the copy's label
@@ -125,7 +132,9 @@ def cv_files(folds, c, C, how="mean", with_extras=False):
     pred, agree = np.zeros_like(y), []
     for tr, te in folds:
         train_songs, test_files = {songs[i] for i in tr}, set(te.tolist())
-        ex = [j for j, s in enumerate(extra_song) if s in train_songs] if len(E) else []
+        # An extra joins the training folds of its song; one of a song no file of which is tested
+        # (an image-only song) trains every fold.
+        ex = [j for j, s in enumerate(extra_song) if s in train_songs or s not in tested_songs] if len(E) else []
         copies = [j for j, f in enumerate(extra_copy_of) if f in test_files] if len(E) else []
         p = fit_predict(np.vstack([X[tr], E[ex]]), np.concatenate([y[tr], extra_y[ex]]), np.vstack([X[te], E[copies]]), C)
         pred[te] = p[:len(te)].argmax(1)

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 
 #include "genre/audio.h"
+#include "genre/mel.h"
+#include "genre/model_file.h"
 #include "genre/pretrained.h"
 #include "genre/runtime.h"
 #include "test_util.h"
@@ -133,6 +135,53 @@ TEST(Pretrained, CommittedCrnnFixtureMatchesTorch) {
   // And the outputs are not those of another input (the test can fail).
   std::vector<float> silence(samples.size(), 0.f);
   EXPECT_GT(max_diff(run(shorter, silence).sigmoid, ref["sigmoid"]), 1e-3);
+}
+
+// The tagger front end runs on the window and filter bank stored in the taggers' weights (the
+// fixture's here), not on genre's computed HTK bank, which differs from it by up to 1.5e-5.
+TEST(Pretrained, TaggerFrontEndRunsOnTheStoredBuffers) {
+  const TensorFile f = read_safetensors(std::string(GENRE_SOURCE_DIR) + "/tests/data/pretrained/msd-crnn/weights.safetensors");
+  const auto& w = f.tensors.at("spec.spectrogram.window");
+  const auto& fb = f.tensors.at("spec.mel_scale.fb");  // bins x mels
+  ASSERT_EQ(fb.shape, (std::vector<int64_t>{257, 96}));
+  auto stored_window = std::make_shared<std::vector<double>>(512);
+  for (size_t i = 0; i < 512; ++i) (*stored_window)[i] = reinterpret_cast<const float*>(w.bytes.data())[i];
+  Matrix bank(96, 257);
+  for (size_t k = 0; k < 257; ++k)
+    for (size_t m = 0; m < 96; ++m) bank(m, k) = reinterpret_cast<const float*>(fb.bytes.data())[k * 96 + m];
+  EXPECT_EQ(*tagger_window(), *stored_window);
+  EXPECT_EQ(tagger_mel_bank().dense().data, bank.data);
+
+  const FrontEndParams p = tagger_frontend();
+  EXPECT_NE(p.key().find("buffers=tagger"), std::string::npos);  // a cache entry of a computed bank is not reused
+  std::vector<float> y(16000 * 3);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = float(0.3 * std::sin(0.05 * double(i)) + 0.2 * std::sin(0.0071 * double(i * i % 99991)));
+  LogMelParams lp;
+  lp.sample_rate = 16000;
+  lp.stft.n_fft = 512;
+  lp.stft.hop_length = 256;
+  lp.mel.n_mels = 96;
+  lp.mel.htk = true;
+  lp.mel.norm = MelNorm::None;
+  lp.top_db = 0;
+  LogMelParams by_hand = lp;
+  by_hand.stft.window = stored_window;
+  Matrix expected = melspectrogram(y, MelFilterBank(bank), by_hand.stft);
+  power_to_db(expected, 1.0, 1e-10, 0);
+  lp.tagger_buffers = true;
+  EXPECT_EQ(LogMelSpectrogram(lp)(y).data, expected.data);
+  lp.tagger_buffers = false;  // the computed bank and window give other values (the test can fail)
+  EXPECT_NE(LogMelSpectrogram(lp)(y).data, expected.data);
+  // A tagger model's front end (3 s windows here) gives the same log-mel, bands as rows.
+  const FrontEnd fe(tagger_frontend(3.0, 3.0));
+  ASSERT_EQ(fe.chunk_samples(), y.size());
+  std::vector<float> chunk(size_t(fe.shape().size()));
+  fe.chunk(y, chunk.data());
+  ASSERT_EQ(size_t(fe.shape().w), expected.rows);
+  size_t differ = 0;
+  for (size_t t = 0; t < expected.rows; ++t)
+    for (size_t m = 0; m < 96; ++m) differ += chunk[m * expected.rows + t] != expected(t, m);
+  EXPECT_EQ(differ, 0u);
 }
 
 // The cache key of a backbone's embeddings follows its weights and buffers, not the text that named

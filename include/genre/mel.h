@@ -2,6 +2,7 @@
 // librosa.feature.melspectrogram, librosa.power_to_db, librosa.feature.mfcc).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "genre/matrix.h"
@@ -29,6 +30,8 @@ struct MelParams {
 class MelFilterBank {
  public:
   MelFilterBank(double sr, size_t n_fft, const MelParams& p = {});
+  // A given bank: n_mels x n_bins weights (zeros outside each band's run of bins).
+  explicit MelFilterBank(const Matrix& dense);
   size_t n_mels() const { return start_.size(); }
   size_t n_bins() const { return n_bins_; }
   Matrix dense() const;  // n_mels x n_bins, librosa.filters.mel
@@ -57,7 +60,18 @@ struct LogMelParams {
   StftParams stft;
   MelParams mel;
   double top_db = 80.0;
+  // The taggers' stored window and filter bank (tagger_window(), tagger_mel_bank()) instead of
+  // computed ones: needs sample_rate 16000, n_fft 512 and 96 HTK bands without normalisation.
+  bool tagger_buffers = false;
 };
+
+// The front-end buffers stored (float32) in the weights of the pretrained taggers
+// (minzwon/sota-music-tagging-models, MIT; src/features/tagger_buffers.inc): torchaudio's 512-point
+// periodic Hann window and 96-band HTK mel filter bank at 16 kHz, as the taggers were trained with
+// and their reference outputs computed. The stored bank differs from the exact HTK bank that
+// MelFilterBank computes by up to 1.5e-5 (the window by 2e-7), which moves some embeddings by 1e-4.
+const std::shared_ptr<const std::vector<double>>& tagger_window();
+const MelFilterBank& tagger_mel_bank();
 class LogMelSpectrogram {
  public:
   explicit LogMelSpectrogram(const LogMelParams& p = {});

@@ -33,6 +33,7 @@ struct StftParams {
   size_t hop_length = 512;
   bool center = true;
   PadMode pad_mode = PadMode::Reflect;
+  std::shared_ptr<const std::vector<double>> window;  // n_fft values; null: hann_window(n_fft)
 };
 
 // Number of frames stft() produces for n samples.

@@ -55,6 +55,14 @@ void validate_frontend(const FrontEndParams& p) {
         "0, or 500 Hz to half the sample rate");
 }
 
+namespace {
+// The taggers' front end (pretrained.h: tagger_frontend) runs on their stored window and filter
+// bank (genre/mel.h), not on computed ones.
+bool uses_tagger_buffers(const FrontEndParams& p) {
+  return p.mel_htk && !p.mel_slaney_norm && p.sample_rate == 16000 && p.n_fft == 512 && p.n_mels == 96;
+}
+}  // namespace
+
 std::string FrontEndParams::key() const {
   std::ostringstream s;
   s << input_name(input) << " sr=" << sample_rate << " n_fft=" << n_fft << " hop=" << hop_length << " n_mels=" << n_mels
@@ -62,6 +70,7 @@ std::string FrontEndParams::key() const {
     << " chunk_hop=" << chunk_hop << " trim=" << trim_silence << " image_scale=" << image_scale;
   if (mel_htk || !mel_slaney_norm || loop_short)
     s << " htk=" << mel_htk << " slaney_norm=" << mel_slaney_norm << " loop_short=" << loop_short;
+  if (uses_tagger_buffers(*this)) s << " buffers=tagger";  // cached before: a computed bank and window
   if (bandlimit_hz > 0) s << " bandlimit=" << bandlimit_hz;
   if (crop_seconds > 0) s << " crop=" << crop_seconds << "@" << crop_at;
   // Table rows of a clip shorter than a window come from its samples, not the zero padding (as in
@@ -107,6 +116,7 @@ struct FrontEnd::Impl {
     lp.mel.htk = p.mel_htk;
     lp.mel.norm = p.mel_slaney_norm ? MelNorm::Slaney : MelNorm::None;
     lp.top_db = p.top_db;
+    lp.tagger_buffers = uses_tagger_buffers(p);
     return lp;
   }
 };

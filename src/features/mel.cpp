@@ -60,6 +60,20 @@ MelFilterBank::MelFilterBank(double sr, size_t n_fft, const MelParams& p) : n_bi
   }
 }
 
+MelFilterBank::MelFilterBank(const Matrix& dense) : n_bins_(dense.cols) {
+  if (dense.rows == 0 || dense.cols == 0) throw std::invalid_argument("mel filter bank: empty");
+  start_.resize(dense.rows);
+  weights_.resize(dense.rows);
+  for (size_t i = 0; i < dense.rows; ++i) {
+    const float* row = dense.row(i);
+    size_t a = 0, b = n_bins_;
+    while (a < b && row[a] == 0.f) ++a;
+    while (b > a && row[b - 1] == 0.f) --b;
+    start_[i] = a;
+    weights_[i].assign(row + a, row + b);
+  }
+}
+
 Matrix MelFilterBank::dense() const {
   Matrix m(n_mels(), n_bins_);
   for (size_t i = 0; i < n_mels(); ++i)
@@ -103,8 +117,18 @@ Matrix melspectrogram(const std::vector<float>& y, const MelFilterBank& fb, cons
   return out;
 }
 
+namespace {
+LogMelParams with_buffers(LogMelParams p) {
+  if (!p.tagger_buffers) return p;
+  if (p.sample_rate != 16000 || p.stft.n_fft != 512 || p.mel.n_mels != 96 || !p.mel.htk || p.mel.norm != MelNorm::None)
+    throw std::invalid_argument("log-mel: the taggers' buffers are for 16 kHz, n_fft 512, 96 HTK bands without norm");
+  p.stft.window = tagger_window();
+  return p;
+}
+}  // namespace
+
 LogMelSpectrogram::LogMelSpectrogram(const LogMelParams& p)
-    : p_(p), fb_(p.sample_rate, p.stft.n_fft, p.mel) {}
+    : p_(with_buffers(p)), fb_(p.tagger_buffers ? tagger_mel_bank() : MelFilterBank(p.sample_rate, p.stft.n_fft, p.mel)) {}
 
 Matrix LogMelSpectrogram::operator()(const std::vector<float>& y) const {
   Matrix m = melspectrogram(y, fb_, p_.stft);

@@ -110,7 +110,8 @@ void stft_foreach(const std::vector<float>& y, const StftParams& p,
   if (padded.size() < p.n_fft)
     throw std::invalid_argument("stft: signal of " + std::to_string(y.size()) + " samples is shorter than n_fft");
   const size_t frames = 1 + (padded.size() - p.n_fft) / p.hop_length;
-  const auto window = hann_window(p.n_fft);
+  if (p.window && p.window->size() != p.n_fft) throw std::invalid_argument("stft: the window has not n_fft values");
+  const std::vector<double> window = p.window ? *p.window : hann_window(p.n_fft);
   detail::RealFft fft(p.n_fft);
   std::vector<std::complex<float>> row(fft.bins());
   for (size_t t = 0; t < frames; ++t) {

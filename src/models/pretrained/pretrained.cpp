@@ -55,7 +55,8 @@ const StoredTensor& tensor(const TensorFile& f, const std::string& name, const s
   return it->second;
 }
 
-// The stored window and filter bank must be the front end genre computes (within float32 noise).
+// The stored window and filter bank must be the ones genre's tagger front end runs on
+// (genre/mel.h: tagger_window, tagger_mel_bank), value for value.
 void check_frontend_buffers(const TensorFile& f, const std::string& path) {
   const StoredTensor& w = tensor(f, "spec.spectrogram.window", path);
   const StoredTensor& fb = tensor(f, "spec.mel_scale.fb", path);
@@ -64,19 +65,15 @@ void check_frontend_buffers(const TensorFile& f, const std::string& path) {
       fb.shape != std::vector<int64_t>{int64_t(p.n_fft / 2 + 1), int64_t(p.n_mels)})
     throw std::runtime_error(path + ": the front-end buffers are not a 512-point window and a 257 x 96 filter bank");
   const auto* wv = reinterpret_cast<const float*>(w.bytes.data());
-  const auto hann = hann_window(p.n_fft);
+  const auto& window = *tagger_window();
   for (size_t i = 0; i < p.n_fft; ++i)
-    if (std::abs(wv[i] - hann[i]) > 1e-6) throw std::runtime_error(path + ": the stored window is not a periodic Hann window");
-  MelParams mp;
-  mp.n_mels = p.n_mels;
-  mp.htk = true;
-  mp.norm = MelNorm::None;
-  const Matrix ours = MelFilterBank(p.sample_rate, p.n_fft, mp).dense();  // n_mels x bins
+    if (double(wv[i]) != window[i]) throw std::runtime_error(path + ": the stored window is not the taggers' window");
+  const Matrix ours = tagger_mel_bank().dense();  // n_mels x bins
   const auto* fv = reinterpret_cast<const float*>(fb.bytes.data());
   for (size_t k = 0; k < ours.cols; ++k)
     for (size_t m = 0; m < ours.rows; ++m)
-      if (std::abs(fv[k * ours.rows + m] - ours(m, k)) > 1e-4)
-        throw std::runtime_error(path + ": the stored mel filter bank is not the HTK bank genre computes");
+      if (fv[k * ours.rows + m] != ours(m, k))
+        throw std::runtime_error(path + ": the stored mel filter bank is not the taggers' bank");
 }
 
 void copy_state(torch::nn::Module& from, torch::nn::Module& to) {
