@@ -56,6 +56,7 @@ ap.add_argument("--C", default="0.03,0.1,0.3,1")
 ap.add_argument("--subsets", default="", help="only these backbone sets, e.g. 'fcn+crnn+musicnn,fcn+musicnn' "
                 "(mean pooling; trained with the extras when there are any)")
 ap.add_argument("--seeds", default="0", help="fold assignments (StratifiedGroupKFold's random_state), e.g. 0,1,2,3,4")
+ap.add_argument("--extra-weight", type=float, default=1.0, help="sample weight of the extras in the head's loss (files: 1)")
 args = ap.parse_args()
 
 Xw, wfiles = load(args.emb)
@@ -114,9 +115,12 @@ def folds_for(seed):
     return list(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, songs))
 
 
-def fit_predict(Xtr, ytr, Xte, C):
+def fit_predict(Xtr, ytr, Xte, C, n_extra=0):
+    """The last n_extra training rows are extras, weighted --extra-weight."""
     sc = StandardScaler().fit(Xtr)
-    m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(Xtr), ytr)
+    w = np.ones(len(Xtr))
+    w[len(Xtr) - n_extra:] = args.extra_weight
+    m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(Xtr), ytr, sample_weight=w)
     return m.predict_proba(sc.transform(Xte))
 
 
@@ -136,7 +140,7 @@ def cv_files(folds, c, C, how="mean", with_extras=False):
         # (an image-only song) trains every fold.
         ex = [j for j, s in enumerate(extra_song) if s in train_songs or s not in tested_songs] if len(E) else []
         copies = [j for j, f in enumerate(extra_copy_of) if f in test_files] if len(E) else []
-        p = fit_predict(np.vstack([X[tr], E[ex]]), np.concatenate([y[tr], extra_y[ex]]), np.vstack([X[te], E[copies]]), C)
+        p = fit_predict(np.vstack([X[tr], E[ex]]), np.concatenate([y[tr], extra_y[ex]]), np.vstack([X[te], E[copies]]), C, len(ex))
         pred[te] = p[:len(te)].argmax(1)
         agree.extend(p[len(te):].argmax(1) == pred[extra_copy_of[copies]])
     return pred, agree
