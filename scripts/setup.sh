@@ -26,7 +26,7 @@ packages=(
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 for arg in "$@"; do
   case $arg in
-    --python) packages+=(python3-torch python3-torchaudio python3-numpy python3-scipy python3-sklearn python3-soundfile) ;;
+    --python) packages+=(python3-torch python3-torchaudio python3-numpy python3-scipy python3-sklearn python3-soundfile python3-pil python3-matplotlib) ;;
     --openblas) packages+=(libopenblas0-pthread) ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
