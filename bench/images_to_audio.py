@@ -10,7 +10,8 @@ drawn with matplotlib's magma colour map into the 336 x 218 pixels at columns 54
 (../shared/data/gtzan/README.md). Per image: each pixel back to its colour-map position (nearest of
 magma's 256 colours) and so to dB in [-80, 0]; rows to the 128 bands and columns to the song's 1293
 frames (linear interpolation: a column is about 3.9 frames, 89 ms); the mel power through the
-filter bank's pseudo-inverse to a linear magnitude; torchaudio's Griffin-Lim (8 iterations) to
+filter bank's pseudo-inverse to a linear magnitude; torchaudio's Griffin-Lim (8 iterations, random
+initial phases seeded per file) to
 22050 Hz audio at an RMS of 0.1; written as OUT_DIR/<genre>/<genre>.NNNNN.wav, the song's id as in
 the audio folders. Debian's python3-torch, -torchaudio, -soundfile, -scipy, -pil and -matplotlib.
 """
@@ -54,6 +55,7 @@ def main():
             continue
         power = torch.from_numpy(10 ** (image_to_db(f) / 10))
         magnitude = torch.clamp(inverse @ power, min=0) ** 0.5
+        torch.manual_seed(0)  # Griffin-Lim starts from random phases: the same file for the same image
         y = griffin_lim(magnitude.float()).numpy()
         y = np.clip(y / (np.sqrt((y ** 2).mean()) + 1e-12) * 0.1, -1, 1)
         dst.parent.mkdir(parents=True, exist_ok=True)

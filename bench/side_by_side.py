@@ -99,15 +99,10 @@ def check_reference(net):
 
 
 def embed_f64_front_end(net, w):
-    """The same network with its front end (the stored window and filter bank) in float64, the log-mel
-    rounded once to float32 for the float32 conv blocks: the reference pipeline without float32
-    rounding in its STFT and mel bands."""
-    import torch
-    x = net.to_db(net.spec(w.double())).unsqueeze(1).float()
-    x = net.spec_bn(x)
-    for layer in (net.layer1, net.layer2, net.layer3, net.layer4, net.layer5):
-        x = layer(x)
-    return x.flatten(1)
+    """The same network with its front end (the stored window and filter bank, net.spec made float64
+    by the caller) in float64, the log-mel rounded once to float32 for the float32 network: the
+    reference pipeline without float32 rounding in its STFT and mel bands."""
+    return net.embed_logmel(net.logmel(w.double()).float())
 
 
 def embed(list_file, out, threads, flush_denormal=False, front_end_f64=False):

@@ -43,7 +43,20 @@ def front_end():
             torchaudio.transforms.AmplitudeToDB())
 
 
-class FCN(nn.Module):
+class Tagger(nn.Module):
+    """embed(waveform) = embed_logmel(logmel(waveform)), so that the front end can run apart (e.g. in float64)."""
+
+    def logmel(self, x):
+        return self.to_db(self.spec(x)).unsqueeze(1)
+
+    def embed(self, x):
+        return self.embed_logmel(self.logmel(x))
+
+    def forward(self, x):
+        return torch.sigmoid(self.dense(self.dropout(self.embed(x))))
+
+
+class FCN(Tagger):
     def __init__(self):
         super().__init__()
         self.spec, self.to_db = front_end()
@@ -56,16 +69,13 @@ class FCN(nn.Module):
         self.dense = nn.Linear(64, 50)
         self.dropout = nn.Dropout(0.5)
 
-    def embed(self, x):
-        x = self.spec_bn(self.to_db(self.spec(x)).unsqueeze(1))
+    def embed_logmel(self, x):
+        x = self.spec_bn(x)
         x = self.layer5(self.layer4(self.layer3(self.layer2(self.layer1(x)))))
         return x.view(x.size(0), -1)
 
-    def forward(self, x):
-        return torch.sigmoid(self.dense(self.dropout(self.embed(x))))
 
-
-class CRNN(nn.Module):
+class CRNN(Tagger):
     def __init__(self):
         super().__init__()
         self.spec, self.to_db = front_end()
@@ -78,15 +88,12 @@ class CRNN(nn.Module):
         self.dropout = nn.Dropout(0.5)
         self.dense = nn.Linear(32, 50)
 
-    def embed(self, x):
-        x = self.spec_bn(self.to_db(self.spec(x)).unsqueeze(1))
+    def embed_logmel(self, x):
+        x = self.spec_bn(x)
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         x = x.squeeze(2).permute(0, 2, 1)
         x, _ = self.layer5(x)
         return x[:, -1, :]
-
-    def forward(self, x):
-        return torch.sigmoid(self.dense(self.dropout(self.embed(x))))
 
 
 def load(cls, folder):

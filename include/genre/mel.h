@@ -44,6 +44,7 @@ class MelFilterBank {
   size_t n_bins_ = 0;
   std::vector<size_t> start_;        // first non-zero bin of each filter
   std::vector<std::vector<float>> weights_;
+  void set_band(size_t i, const float* row);  // keeps row's run of non-zero bins
 };
 
 // librosa.feature.melspectrogram(y, sr, n_fft, hop_length, power=2, n_mels, fmin, fmax, htk, norm).
@@ -61,9 +62,13 @@ struct LogMelParams {
   MelParams mel;
   double top_db = 80.0;
   // The taggers' stored window and filter bank (tagger_window(), tagger_mel_bank()) instead of
-  // computed ones: needs sample_rate 16000, n_fft 512 and 96 HTK bands without normalisation.
+  // computed ones: needs the taggers' shape (has_tagger_shape).
   bool tagger_buffers = false;
 };
+
+// 16 kHz, n_fft 512, 96 HTK bands over the full band without normalisation: the taggers' log-mel,
+// whose window and filter bank the taggers store.
+bool has_tagger_shape(const LogMelParams& p);
 
 // The front-end buffers stored (float32) in the weights of the pretrained taggers
 // (minzwon/sota-music-tagging-models, MIT; src/features/tagger_buffers.inc): torchaudio's 512-point

@@ -56,10 +56,19 @@ void validate_frontend(const FrontEndParams& p) {
 }
 
 namespace {
-// The taggers' front end (pretrained.h: tagger_frontend) runs on their stored window and filter
-// bank (genre/mel.h), not on computed ones.
-bool uses_tagger_buffers(const FrontEndParams& p) {
-  return p.mel_htk && !p.mel_slaney_norm && p.sample_rate == 16000 && p.n_fft == 512 && p.n_mels == 96;
+// The log-mel transform of a front end. One of the taggers' shape (pretrained.h: tagger_frontend)
+// runs on their stored window and filter bank (genre/mel.h), not on computed ones.
+LogMelParams logmel_params(const FrontEndParams& p) {
+  LogMelParams lp;
+  lp.sample_rate = p.sample_rate;
+  lp.stft.n_fft = p.n_fft;
+  lp.stft.hop_length = p.hop_length;
+  lp.mel.n_mels = p.n_mels;
+  lp.mel.htk = p.mel_htk;
+  lp.mel.norm = p.mel_slaney_norm ? MelNorm::Slaney : MelNorm::None;
+  lp.top_db = p.top_db;
+  lp.tagger_buffers = has_tagger_shape(lp);
+  return lp;
 }
 }  // namespace
 
@@ -70,7 +79,7 @@ std::string FrontEndParams::key() const {
     << " chunk_hop=" << chunk_hop << " trim=" << trim_silence << " image_scale=" << image_scale;
   if (mel_htk || !mel_slaney_norm || loop_short)
     s << " htk=" << mel_htk << " slaney_norm=" << mel_slaney_norm << " loop_short=" << loop_short;
-  if (uses_tagger_buffers(*this)) s << " buffers=tagger";  // cached before: a computed bank and window
+  if (logmel_params(*this).tagger_buffers) s << " buffers=tagger";  // cached before: a computed bank and window
   if (bandlimit_hz > 0) s << " bandlimit=" << bandlimit_hz;
   if (crop_seconds > 0) s << " crop=" << crop_seconds << "@" << crop_at;
   // Table rows of a clip shorter than a window come from its samples, not the zero padding (as in
@@ -101,23 +110,11 @@ struct FrontEnd::Impl {
   LogMelSpectrogram logmel;
   StftParams stft;     // the mel/mfcc STFT
   StftParams lin;      // the stft input / dual's second channel
-  Impl(const FrontEndParams& p) : logmel(make(p)) {
+  Impl(const FrontEndParams& p) : logmel(logmel_params(p)) {
     stft.n_fft = p.n_fft;
     stft.hop_length = p.hop_length;
     lin.n_fft = p.input == InputKind::Dual ? 2 * (p.n_mels - 1) : p.stft_n_fft;
     lin.hop_length = p.hop_length;
-  }
-  static LogMelParams make(const FrontEndParams& p) {
-    LogMelParams lp;
-    lp.sample_rate = p.sample_rate;
-    lp.stft.n_fft = p.n_fft;
-    lp.stft.hop_length = p.hop_length;
-    lp.mel.n_mels = p.n_mels;
-    lp.mel.htk = p.mel_htk;
-    lp.mel.norm = p.mel_slaney_norm ? MelNorm::Slaney : MelNorm::None;
-    lp.top_db = p.top_db;
-    lp.tagger_buffers = uses_tagger_buffers(p);
-    return lp;
   }
 };
 

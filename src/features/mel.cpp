@@ -52,11 +52,7 @@ MelFilterBank::MelFilterBank(double sr, size_t n_fft, const MelParams& p) : n_bi
       const float w = float(std::max(0.0, std::min(lower, upper)));
       row[k] = p.norm == MelNorm::Slaney ? float(double(w) * enorm) : w;
     }
-    size_t a = 0, b = n_bins_;
-    while (a < b && row[a] == 0.f) ++a;
-    while (b > a && row[b - 1] == 0.f) --b;
-    start_[i] = a;
-    weights_[i].assign(row.begin() + long(a), row.begin() + long(b));
+    set_band(i, row.data());
   }
 }
 
@@ -64,14 +60,15 @@ MelFilterBank::MelFilterBank(const Matrix& dense) : n_bins_(dense.cols) {
   if (dense.rows == 0 || dense.cols == 0) throw std::invalid_argument("mel filter bank: empty");
   start_.resize(dense.rows);
   weights_.resize(dense.rows);
-  for (size_t i = 0; i < dense.rows; ++i) {
-    const float* row = dense.row(i);
-    size_t a = 0, b = n_bins_;
-    while (a < b && row[a] == 0.f) ++a;
-    while (b > a && row[b - 1] == 0.f) --b;
-    start_[i] = a;
-    weights_[i].assign(row + a, row + b);
-  }
+  for (size_t i = 0; i < dense.rows; ++i) set_band(i, dense.row(i));
+}
+
+void MelFilterBank::set_band(size_t i, const float* row) {
+  size_t a = 0, b = n_bins_;
+  while (a < b && row[a] == 0.f) ++a;
+  while (b > a && row[b - 1] == 0.f) --b;
+  start_[i] = a;
+  weights_[i].assign(row + a, row + b);
 }
 
 Matrix MelFilterBank::dense() const {
@@ -117,10 +114,15 @@ Matrix melspectrogram(const std::vector<float>& y, const MelFilterBank& fb, cons
   return out;
 }
 
+bool has_tagger_shape(const LogMelParams& p) {
+  return p.sample_rate == 16000 && p.stft.n_fft == 512 && p.mel.n_mels == 96 && p.mel.htk && p.mel.norm == MelNorm::None &&
+         p.mel.fmin == 0 && (p.mel.fmax <= 0 || p.mel.fmax == 8000);
+}
+
 namespace {
 LogMelParams with_buffers(LogMelParams p) {
   if (!p.tagger_buffers) return p;
-  if (p.sample_rate != 16000 || p.stft.n_fft != 512 || p.mel.n_mels != 96 || !p.mel.htk || p.mel.norm != MelNorm::None)
+  if (!has_tagger_shape(p))
     throw std::invalid_argument("log-mel: the taggers' buffers are for 16 kHz, n_fft 512, 96 HTK bands without norm");
   p.stft.window = tagger_window();
   return p;

@@ -111,7 +111,8 @@ void stft_foreach(const std::vector<float>& y, const StftParams& p,
     throw std::invalid_argument("stft: signal of " + std::to_string(y.size()) + " samples is shorter than n_fft");
   const size_t frames = 1 + (padded.size() - p.n_fft) / p.hop_length;
   if (p.window && p.window->size() != p.n_fft) throw std::invalid_argument("stft: the window has not n_fft values");
-  const std::vector<double> window = p.window ? *p.window : hann_window(p.n_fft);
+  const std::vector<double> hann = p.window ? std::vector<double>() : hann_window(p.n_fft);
+  const std::vector<double>& window = p.window ? *p.window : hann;
   detail::RealFft fft(p.n_fft);
   std::vector<std::complex<float>> row(fft.bins());
   for (size_t t = 0; t < frames; ++t) {
