@@ -313,6 +313,63 @@ TEST(Pretrained, ShortClipIsLoopedToFillTheWindow) {
   EXPECT_GT(lowest, -99.f);
 }
 
+// The narrowband detector (bandwidth.cpp): 0 for full-band input, 1 for the same input as an 8 kHz
+// recording would hold it, also when the clip is short and looped (each seam is a click with power
+// above 4 kHz), and 0 for digital silence.
+TEST(Pretrained, BandwidthDetectorFlagsNarrowbandInput) {
+  const FrontEnd fe(tagger_frontend());
+  const Classifier detector = load_backbone("bandwidth");
+  EXPECT_EQ(detector->embedding_size(), 1);
+  EXPECT_EQ(first_band_from(4300, 96, 8000), 76);
+  EXPECT_EQ(first_band_from(4000, 96, 8000), 74);
+  auto flag = [&](const std::vector<float>& y) {
+    const ClipFeatures f = fe.clip(y);
+    const auto s = fe.shape();
+    torch::NoGradGuard g;
+    const torch::Tensor x = torch::from_blob(const_cast<float*>(f.data.data()), {int64_t(f.count), s.c, s.h, s.w}, torch::kFloat32);
+    return detector->embedding(x).mean().item<float>();
+  };
+  // Music-like input: a bass tone and noise whose level falls with frequency (each sample the
+  // running mean of white noise), so that little but something lies above 4 kHz.
+  std::vector<float> full = genre::test::noise(16000 * 30, 0.3, 5);
+  for (size_t i = 1; i < full.size(); ++i) full[i] = 0.7f * full[i - 1] + 0.3f * full[i];
+  const auto bass = genre::test::sine(110.0, 16000, full.size(), 0.3);
+  for (size_t i = 0; i < full.size(); ++i) full[i] += bass[i];
+  const std::vector<float> short_full(full.begin(), full.begin() + 16000 * 5 / 2);
+  EXPECT_EQ(flag(full), 0.f);
+  EXPECT_EQ(flag(short_full), 0.f);
+  EXPECT_EQ(flag(band_limit(full, 16000, 4000)), 1.f);
+  EXPECT_EQ(flag(band_limit(short_full, 16000, 4000)), 1.f);  // looped, with a click at each seam
+  EXPECT_EQ(flag(band_limit(full, 16000, 6000)), 0.f);        // a 12 kHz recording keeps 4.3-6 kHz
+  EXPECT_EQ(flag(std::vector<float>(16000 * 30, 0.f)), 0.f);
+}
+
+// band-logreg: each example goes to the head of its bandwidth flag (the embedding's last value,
+// standardised), and only that head learns from it.
+TEST(Pretrained, BandRoutedHeadSendsEachExampleToItsBandsHead) {
+  Classifier head = create_model({"band-logreg", {4, 1, 1}, 3, 0.0, "softmax", {}, ""});
+  head->set_input_stats(torch::tensor({0.f, 0.f, 0.f, 0.25f}), torch::tensor({1.f, 1.f, 1.f, 0.5f}));
+  auto children = head->named_children();
+  auto linear = [&](const std::string& which) {
+    return children[which]->named_modules()["classifier"]->as<torch::nn::Linear>();
+  };
+  {
+    torch::NoGradGuard g;
+    for (const char* which : {"wide", "narrow"}) linear(which)->weight.zero_();
+    linear("wide")->bias.copy_(torch::tensor({3.f, 0.f, 0.f}));
+    linear("narrow")->bias.copy_(torch::tensor({0.f, 0.f, 3.f}));
+  }
+  const torch::Tensor x = torch::tensor({0.5f, -1.f, 2.f, 0.f, 0.5f, -1.f, 2.f, 1.f}).reshape({2, 4, 1, 1});
+  const torch::Tensor logits = head->forward(x);
+  EXPECT_EQ(logits.argmax(1)[0].item<int64_t>(), 0);  // full-band: the wide head
+  EXPECT_EQ(logits.argmax(1)[1].item<int64_t>(), 2);  // narrowband: the narrow head
+  torch::nn::functional::cross_entropy(logits.narrow(0, 1, 1), torch::tensor({int64_t(1)})).backward();
+  EXPECT_GT(linear("narrow")->bias.grad().abs().sum().item<float>(), 0.f);
+  const torch::Tensor wide_grad = linear("wide")->bias.grad();
+  EXPECT_TRUE(!wide_grad.defined() || wide_grad.abs().sum().item<float>() == 0.f);
+  EXPECT_THROW(create_model({"band-logreg", {1, 1, 1}, 3, 0.0, "softmax", {}, ""}), std::invalid_argument);
+}
+
 namespace {
 struct CmdResult {
   int status;
@@ -395,6 +452,38 @@ TEST(Pretrained, FinetuneTrainsTheBackboneEndToEnd) {
   const CmdResult p = run_genre("predict --model " + out + "/model.genre " + (tmp.path / "data" / "low").string());
   ASSERT_EQ(p.status, 0) << p.out;
   EXPECT_NE(p.out.find("low.00000.wav"), std::string::npos) << p.out;
+}
+
+// genre train --model band-logreg: the detector joins the backbones, band-limited copies are
+// required, and the model predicts full-band files and their 8 kHz copies through their own heads.
+TEST(Pretrained, BandRoutedHeadTrainsAndPredicts) {
+  genre::test::TempDir tmp;
+  genre::test::write_tone_collection((tmp.path / "data").string(), 2, 3);
+  const std::string crnn = std::string(GENRE_SOURCE_DIR) + "/tests/data/pretrained/msd-crnn";
+  const std::string data = (tmp.path / "data").string(), out = (tmp.path / "band").string();
+  const std::string common = "train --data " + data + " --model band-logreg --out " + out +
+                             " --split stratified:100/0/0 --epochs 20 --lr 0.05 --cache none --threads 2 --seed 1";
+  CmdResult r = run_genre(common);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("needs --backbone"), std::string::npos) << r.out;
+  r = run_genre(common + " --backbone " + crnn);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("--bandlimit-copies 4000"), std::string::npos) << r.out;
+  r = run_genre(common + " --backbone " + crnn + " --bandlimit-copies 4000");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("backbone: " + crnn + ",bandwidth (33-d embedding"), std::string::npos) << r.out;
+  const TensorFile m = read_model_file(out + "/model.genre");
+  EXPECT_EQ(m.meta["backbone"]["archs"], nlohmann::json({"crnn", "bandwidth"}));
+  EXPECT_TRUE(m.tensors.count("head.wide.classifier.weight")) << "no wide head";
+  EXPECT_TRUE(m.tensors.count("head.narrow.classifier.weight")) << "no narrow head";
+  // The noisy clips are the only full-band ones; their 8 kHz copies go to the narrow head.
+  const Audio a = load_audio((tmp.path / "data" / "noisy" / "noisy.00000.wav").string(), 8000);
+  genre::test::write_audio((tmp.path / "noisy-8k.wav").string(), a.samples, 8000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  const CmdResult p = run_genre("predict --model " + out + "/model.genre " + (tmp.path / "data" / "noisy").string() + " " +
+                                (tmp.path / "noisy-8k.wav").string());
+  ASSERT_EQ(p.status, 0) << p.out;
+  EXPECT_NE(p.out.find("noisy.00000.wav (3.0 s): noisy"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("noisy-8k.wav (3.0 s): noisy"), std::string::npos) << p.out;
 }
 
 // The bundled genre model must not take bandwidth for a genre: an example clip and its copy at

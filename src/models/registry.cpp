@@ -15,6 +15,9 @@ const std::vector<ModelInfo>& model_registry() {
   static const std::vector<ModelInfo> registry = {
       {"mlp", "dense 128-64 on the flattened input", {K::Mel, K::Mfcc, K::Table, K::Image}, make_mlp},
       {"logreg", "multinomial logistic regression", {K::Table, K::Mfcc, K::Mel}, make_logreg},
+      // Heads on a transfer model's embedding whose last value is the `bandwidth` flag.
+      {"band-logreg", "two logistic regressions, for full-band and narrowband input (--backbone ...,bandwidth)", {K::Mel}, make_band_logreg},
+      {"band-mlp", "two dense 128-64 heads, for full-band and narrowband input (--backbone ...,bandwidth)", {K::Mel}, make_band_mlp},
       {"tiny", "4 small conv blocks, ~11k parameters", spectral, make_tiny},
       {"cnn3", "3 conv blocks with batch norm, ReLU, dropout", spectral, make_cnn3},
       {"cnn4", "4 conv layers 32-64-128-256, max-pool after the 2nd and 4th", spectral, make_cnn4},
@@ -35,6 +38,7 @@ const std::vector<ModelInfo>& model_registry() {
       {"fcn", "FCN tagger (Choi 2016): 5 conv blocks, 29 s windows", {K::Mel}, make_fcn, tagger},
       {"crnn", "CRNN tagger (Choi 2017): 4 conv blocks + GRU, 29 s windows", {K::Mel}, make_crnn, tagger},
       {"musicnn", "Musicnn tagger (Pons 2018): timbral/temporal filters, 3 s windows", {K::Mel}, make_musicnn, tagger3},
+      {"bandwidth", "narrowband detector, no weights: 1 when a window holds nothing above 4.3 kHz (a backbone)", {K::Mel}, make_bandwidth, tagger},
   };
   return registry;
 }

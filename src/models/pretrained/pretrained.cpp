@@ -128,7 +128,20 @@ std::string find_pretrained(const std::string& name) {
 }
 
 namespace {
+// The weightless narrowband detector (bandwidth.cpp), named as a backbone.
+LoadedModel bandwidth_detector() {
+  LoadedModel m;
+  m.frontend = tagger_frontend();
+  m.labels = {"narrowband"};
+  m.config = {"bandwidth", FrontEnd(m.frontend).shape(), 1, 0.0, "sigmoid", {}, ""};
+  m.net = create_model(m.config);
+  m.net->eval();
+  m.meta = {{"labels", m.labels}, {"frontend", to_json(m.frontend)}, {"description", "narrowband detector"}};
+  return m;
+}
+
 LoadedModel load_one(const std::string& spec) {
+  if (spec == "bandwidth") return bandwidth_detector();
   if (fs::is_regular_file(spec)) return load_model(spec);
   if (fs::is_regular_file(fs::path(spec) / "weights.safetensors")) return load_pretrained(spec);
   const std::string dir = find_pretrained(spec);
