@@ -14,20 +14,21 @@ namespace genre {
 
 struct BandRoutedImpl : ClassifierImpl {
   BandRoutedImpl(const ModelConfig& c, const std::string& kind) : ClassifierImpl(c) {
-    if (c.input.c < 2 || c.input.h != 1 || c.input.w != 1)
-      throw std::invalid_argument(c.arch + " takes an embedding whose last value is the bandwidth flag (E x 1 x 1, E >= 2)");
+    if (c.input.size() < 2)
+      throw std::invalid_argument(c.arch + " takes an embedding whose last value is the bandwidth flag (at least 2 values)");
     ModelConfig sub = c;
     sub.arch = kind;
-    sub.input = {c.input.c - 1, 1, 1};
+    sub.input = {c.input.size() - 1, 1, 1};
     wide = register_module("wide", create_model(sub));
     narrow = register_module("narrow", create_model(sub));
   }
-  // x: N x E x 1 x 1, standardised: the flag column is standardised too, and since a 0/1 flag's
-  // mean lies between its values, a narrowband example's is the positive one.
+  // x: N x E x 1 x 1 (or any shape, flattened), standardised: the flag is standardised too, and
+  // since a 0/1 flag's mean lies between its values, a narrowband example's is the positive one.
   torch::Tensor forward_standardised(torch::Tensor x) override {
-    const int64_t e = x.size(1) - 1;
-    const torch::Tensor features = x.narrow(1, 0, e);
-    const torch::Tensor is_narrow = x.narrow(1, e, 1).reshape({x.size(0), 1}) > 0;
+    const torch::Tensor flat = x.reshape({x.size(0), -1});
+    const int64_t e = flat.size(1) - 1;
+    const torch::Tensor features = flat.narrow(1, 0, e).reshape({x.size(0), e, 1, 1});
+    const torch::Tensor is_narrow = flat.narrow(1, e, 1) > 0;
     return torch::where(is_narrow, narrow->forward(features), wide->forward(features));
   }
 
