@@ -6,19 +6,22 @@ train.txt and valid.txt are the fault-filtered **train** list's songs that have 
 with about a tenth of each genre's (seeded) in valid.txt, for early stopping only. So a recipe trained
 with `--split OUT_DIR` (with or without --refit) never early-stops on the songs it is judged on:
 
-    /usr/bin/python3 bench/fault_filtered_split.py [GTZAN_DIR] OUT_DIR
+    /usr/bin/python3 bench/fault_filtered_split.py OUT_DIR [--gtzan ../shared/data/gtzan]
     genre train ... --split OUT_DIR --out RUN
     genre evaluate --model RUN/model.genre --split OUT_DIR --part test --out RUN/test
 
 (bench/ensemble_cv.py combines two such runs when they sit as DIR/NAME-f0/test/report.json.)
 """
+import argparse
 import random
-import sys
 from collections import defaultdict
 from pathlib import Path
 
-gtzan = Path(sys.argv[1] if len(sys.argv) > 2 else "../shared/data/gtzan")
-out = Path(sys.argv[-1])
+ap = argparse.ArgumentParser()
+ap.add_argument("out", help="the split folder to write")
+ap.add_argument("--gtzan", default="../shared/data/gtzan", help="the development data (audio folders and splits/)")
+args = ap.parse_args()
+gtzan, out = Path(args.gtzan), Path(args.out)
 lists = gtzan / "splits"
 have = {f"{p.parent.name}/{p.stem}" for d in ("audio", "audio-lowrate", "audio-excerpts") for p in (gtzan / d).glob("*/*")}
 train = [s for s in (line.strip().rsplit(".", 1)[0] for line in open(lists / "train_filtered.txt")) if s in have]

@@ -320,8 +320,6 @@ TEST(Pretrained, BandwidthDetectorFlagsNarrowbandInput) {
   const FrontEnd fe(tagger_frontend());
   const Classifier detector = load_backbone("bandwidth");
   EXPECT_EQ(detector->embedding_size(), 1);
-  EXPECT_EQ(first_band_from(4300, 96, 8000), 76);
-  EXPECT_EQ(first_band_from(4000, 96, 8000), 74);
   auto flag = [&](const std::vector<float>& y) {
     const ClipFeatures f = fe.clip(y);
     const auto s = fe.shape();
@@ -454,8 +452,11 @@ TEST(Pretrained, FinetuneTrainsTheBackboneEndToEnd) {
   EXPECT_NE(p.out.find("low.00000.wav"), std::string::npos) << p.out;
 }
 
-// genre train --model band-logreg: the detector joins the backbones, band-limited copies are
-// required, and the model predicts full-band files and their 8 kHz copies through their own heads.
+// genre train --model band-logreg: the detector joins the backbones (once, also when the backbone
+// is a band-routed model), band-limited copies are required, the model file's embedding flags a
+// full-band file 0 and its 8 kHz copy 1 (so each goes to its own head: the routing itself is
+// BandRoutedHeadSendsEachExampleToItsBandsHead), and it predicts both; --finetune's second stage
+// trains it end to end.
 TEST(Pretrained, BandRoutedHeadTrainsAndPredicts) {
   genre::test::TempDir tmp;
   genre::test::write_tone_collection((tmp.path / "data").string(), 2, 3);
@@ -471,19 +472,36 @@ TEST(Pretrained, BandRoutedHeadTrainsAndPredicts) {
   EXPECT_NE(r.out.find("--bandlimit-copies 4000"), std::string::npos) << r.out;
   r = run_genre(common + " --backbone " + crnn + " --bandlimit-copies 4000");
   ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_NE(r.out.find("backbone: " + crnn + ",bandwidth (33-d embedding"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("backbone: " + crnn + " (crnn,bandwidth: 33-d embedding"), std::string::npos) << r.out;
   const TensorFile m = read_model_file(out + "/model.genre");
   EXPECT_EQ(m.meta["backbone"]["archs"], nlohmann::json({"crnn", "bandwidth"}));
   EXPECT_TRUE(m.tensors.count("head.wide.classifier.weight")) << "no wide head";
   EXPECT_TRUE(m.tensors.count("head.narrow.classifier.weight")) << "no narrow head";
-  // The noisy clips are the only full-band ones; their 8 kHz copies go to the narrow head.
-  const Audio a = load_audio((tmp.path / "data" / "noisy" / "noisy.00000.wav").string(), 8000);
-  genre::test::write_audio((tmp.path / "noisy-8k.wav").string(), a.samples, 8000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
-  const CmdResult p = run_genre("predict --model " + out + "/model.genre " + (tmp.path / "data" / "noisy").string() + " " +
-                                (tmp.path / "noisy-8k.wav").string());
+  // The noisy clips are the only full-band ones (the tones hold nothing above 4.3 kHz).
+  const std::string noisy = (tmp.path / "data" / "noisy" / "noisy.00000.wav").string(), low = (tmp.path / "noisy-8k.wav").string();
+  const Audio a = load_audio(noisy, 8000);
+  genre::test::write_audio(low, a.samples, 8000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  const std::string flags = (tmp.path / "flags.csv").string();
+  const CmdResult e = run_genre("embed --model " + out + "/model.genre --cache none --out " + flags + " " + noisy + " " + low);
+  ASSERT_EQ(e.status, 0) << e.out;
+  std::ifstream csv(flags);
+  std::map<std::string, std::string> flag;  // file -> the embedding's last value
+  for (std::string line; std::getline(csv, line);)
+    if (line.rfind("file,", 0) != 0) flag[line.substr(0, line.find(','))] = line.substr(line.rfind(',') + 1);
+  EXPECT_EQ(flag[noisy], "0");
+  EXPECT_EQ(flag[low], "1");
+  const CmdResult p = run_genre("predict --model " + out + "/model.genre " + noisy + " " + low);
   ASSERT_EQ(p.status, 0) << p.out;
   EXPECT_NE(p.out.find("noisy.00000.wav (3.0 s): noisy"), std::string::npos) << p.out;
   EXPECT_NE(p.out.find("noisy-8k.wav (3.0 s): noisy"), std::string::npos) << p.out;
+  // Its own file as the backbone, fine-tuned: the detector is not added a second time.
+  const std::string tuned = (tmp.path / "tuned").string();
+  r = run_genre("train --data " + data + " --model band-logreg --backbone " + out + "/model.genre --bandlimit-copies 4000 --out " +
+                tuned + " --split stratified:100/0/0 --epochs 3 --lr 0.05 --cache none --threads 2 --seed 1 --finetune" +
+                " --finetune-epochs 1 --finetune-batch-size 3 --finetune-lr 1e-3");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("stage 2 of 2"), std::string::npos) << r.out;
+  EXPECT_EQ(read_model_file(tuned + "/model.genre").meta["backbone"]["archs"], nlohmann::json({"crnn", "bandwidth"}));
 }
 
 // The bundled genre model must not take bandwidth for a genre: an example clip and its copy at

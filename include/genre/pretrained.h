@@ -27,14 +27,11 @@ FrontEndParams tagger_frontend(double chunk_seconds = 29.0, double hop = 14.5);
 
 // The narrowband detector `bandwidth` (src/models/pretrained/bandwidth.cpp), a weightless backbone
 // whose 1-d embedding is 1 for a log-mel window with nothing above about 4.3 kHz (an 8 kHz
-// recording), else 0, for band-routed heads (band-logreg, band-mlp). Ranges: from_hz 1000..7500,
-// below_db -90..-10.
+// recording), else 0, for band-routed heads (band-logreg, band-mlp). Its two constants:
 struct BandwidthParams {
-  double from_hz = 4300;   // the high bands: those whose lower edge is at least this
-  double below_db = -50;   // narrowband when, in the median frame, their mean power is this far below all bands'
+  static constexpr double from_hz = 4300;  // the high bands: those whose lower edge is at least this
+  static constexpr double below_db = -50;  // narrowband when, in the median frame, their mean power is this far below all bands'
 };
-// The first of n_mels HTK mel bands (0..f_max) whose lower edge is at least hz.
-int64_t first_band_from(double hz, int64_t n_mels, double f_max);
 
 // Frames of one Musicnn segment (3 s at 16 kHz, hop 256).
 constexpr int64_t kMusicnnFrames = 188;
@@ -50,8 +47,9 @@ LoadedModel load_pretrained(const std::string& dir);
 std::string find_pretrained(const std::string& name);
 
 // A backbone for transfer learning: a model file (a tagger) or a pretrained NAME; a comma list
-// gives several, whose embeddings are concatenated.
-Classifier load_backbone(const std::string& spec, std::vector<std::string>* archs = nullptr);
+// gives several, whose embeddings are concatenated. bandwidth_last: the `bandwidth` detector ends
+// the stack (appended unless it does already), for band-routed heads.
+Classifier load_backbone(const std::string& spec, std::vector<std::string>* archs = nullptr, bool bandwidth_last = false);
 
 // The concatenated embeddings of backbones, as a front-end Embedder (so that the feature cache
 // keeps them: a head on frozen embeddings trains in seconds).

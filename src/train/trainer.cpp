@@ -189,26 +189,24 @@ TrainResult train_and_refit(const TrainOptions& o, TrainObserver* observer, Grad
 }
 
 // A band-routed head (band-logreg, band-mlp: src/models/band_routed.cpp) reads the `bandwidth`
-// detector's flag as the embedding's last value: the detector joins the backbones, last, unless
-// named there already. Its narrowband head learns from band-limited training copies, so they are
-// required.
-std::string backbone_spec(const TrainOptions& o) {
-  if (o.model.rfind("band-", 0) != 0) return o.backbone;
-  if (o.backbone.empty()) throw std::invalid_argument("train: --model " + o.model + " is a head on pretrained embeddings: it needs --backbone");
+// detector's flag as the embedding's last value (load_backbone puts the detector last). It is a head
+// on embeddings (--backbone, or a transfer model to fine-tune), and its narrowband head learns from
+// band-limited training copies, so they are required.
+bool band_routed(const TrainOptions& o) {
+  if (o.model.rfind("band-", 0) != 0) return false;
+  if (o.backbone.empty() && o.finetune_from.empty())
+    throw std::invalid_argument("train: --model " + o.model + " is a head on pretrained embeddings: it needs --backbone");
   bool narrow_copies = false;
-  for (double hz : o.bandlimit_copies) narrow_copies |= hz <= BandwidthParams{}.from_hz;
+  for (double hz : o.bandlimit_copies) narrow_copies |= hz <= BandwidthParams::from_hz;
   if (!narrow_copies)
     throw std::invalid_argument("train: --model " + o.model + " trains its narrowband head on band-limited copies: add --bandlimit-copies 4000");
-  const std::string last = ",bandwidth";
-  const bool named = o.backbone == "bandwidth" ||
-                     (o.backbone.size() > last.size() && o.backbone.compare(o.backbone.size() - last.size(), last.size(), last) == 0);
-  return named ? o.backbone : o.backbone + last;
+  return true;
 }
 }  // namespace
 
 TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* sync) {
   if (o.refit) return train_and_refit(o, observer, sync);
-  const std::string backbone_names = backbone_spec(o);
+  const bool bandwidth_last = band_routed(o);
   if (o.finetune && o.backbone.empty()) throw std::invalid_argument("train: --finetune needs --backbone");
   if (!o.backbone.empty() && !o.pretrained.empty())
     throw std::invalid_argument("train: --pretrained starts a zoo model from weights; --backbone trains a head on a tagger's embeddings: not both");
@@ -263,10 +261,12 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   std::shared_ptr<const Embedder> embedder;
   if (!o.backbone.empty()) {
     if (trees) throw std::invalid_argument("train: --backbone takes a torch head (logreg, mlp), not xgboost");
-    backbone = load_backbone(backbone_names, &backbone_archs);
+    backbone = load_backbone(o.backbone, &backbone_archs, bandwidth_last);
     fp = tagger_frontend(29.0, o.backbone_hop);
     embedder = backbone_embedder(backbone, backbone_key(backbone_archs, *backbone));
-    obs.message("backbone: " + backbone_names + " (" + std::to_string(backbone->embedding_size()) + "-d embedding, frozen)");
+    std::string archs;
+    for (const auto& a : backbone_archs) archs += (archs.empty() ? "" : ",") + a;
+    obs.message("backbone: " + o.backbone + " (" + archs + ": " + std::to_string(backbone->embedding_size()) + "-d embedding, frozen)");
   }
   LoadedModel tuned;  // stage 2 of --finetune: the transfer model, trained end to end
   if (!o.finetune_from.empty()) {
@@ -678,7 +678,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       }
       if (writer && backbone) {
         // The best head on its backbones: one model on the log-mel input, loadable at any time.
-        m["backbone"] = {{"spec", backbone_names}, {"archs", backbone_archs}, {"frozen", true}};
+        m["backbone"] = {{"spec", o.backbone}, {"archs", backbone_archs}, {"frozen", true}};
         save_model(model_path, *make_transfer(backbone, backbone_archs, net, int64_t(ds.labels.size())), m);
       } else if (writer) {
         save_model(model_path, *net, m);

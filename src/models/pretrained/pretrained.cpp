@@ -181,7 +181,7 @@ Classifier stack_backbones(const std::vector<const LoadedModel*>& parts, std::ve
 }
 }  // namespace
 
-Classifier load_backbone(const std::string& spec, std::vector<std::string>* archs_out) {
+Classifier load_backbone(const std::string& spec, std::vector<std::string>* archs_out, bool bandwidth_last) {
   std::vector<LoadedModel> parts;
   for (size_t a = 0; a <= spec.size();) {
     size_t b = spec.find(',', a);
@@ -190,6 +190,11 @@ Classifier load_backbone(const std::string& spec, std::vector<std::string>* arch
     a = b + 1;
   }
   if (parts.empty()) throw std::runtime_error("--backbone: no backbone named");
+  if (bandwidth_last) {
+    const ModelConfig& c = parts.back().config;
+    const std::string& last = c.arch == "transfer" ? c.backbones.back() : c.arch;  // a transfer model's own backbones
+    if (last != "bandwidth") parts.push_back(bandwidth_detector());
+  }
   std::vector<const LoadedModel*> ptrs;
   for (const auto& p : parts) ptrs.push_back(&p);
   return stack_backbones(ptrs, archs_out);
