@@ -107,6 +107,56 @@ TEST(Train, BandLimitedCopiesDoubleTheTrainingPartOnly) {
   EXPECT_NE(a.key(), b.key());
 }
 
+// The training loss: torch's cross-entropy when every example weighs 1 (with and without class
+// weights), and an example at weight 2 counts as that example twice.
+TEST(Train, WeightedCrossEntropyIsTorchsAndAWeightCountsAsCopies) {
+  namespace F = torch::nn::functional;
+  torch::manual_seed(5);
+  const torch::Tensor logits = torch::randn({6, 3}, torch::kFloat32);
+  const torch::Tensor y = torch::tensor(std::vector<int64_t>{0, 1, 2, 2, 1, 0});
+  const torch::Tensor ones = torch::ones({6});
+  const torch::Tensor cw = torch::tensor(std::vector<float>{0.5f, 2.f, 1.f});
+  EXPECT_NEAR(weighted_cross_entropy(logits, y, ones, {}).item<double>(), F::cross_entropy(logits, y).item<double>(), 1e-6);
+  EXPECT_NEAR(weighted_cross_entropy(logits, y, ones, cw).item<double>(),
+              F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().weight(cw)).item<double>(), 1e-6);
+  // Example 0 at weight 2 = example 0 twice at weight 1; example 5 at 0.25 against 1 moves the loss.
+  torch::Tensor w = ones.clone();
+  w[0] = 2.f;
+  const torch::Tensor twice = torch::cat({logits, logits.slice(0, 0, 1)});
+  const torch::Tensor y_twice = torch::cat({y, y.slice(0, 0, 1)});
+  EXPECT_NEAR(weighted_cross_entropy(logits, y, w, cw).item<double>(),
+              weighted_cross_entropy(twice, y_twice, torch::ones({7}), cw).item<double>(), 1e-6);
+  w = ones.clone();
+  w[5] = 0.25f;
+  EXPECT_GT(std::abs(weighted_cross_entropy(logits, y, w, {}).item<double>() - F::cross_entropy(logits, y).item<double>()), 1e-4);
+}
+
+// --bandlimit-weight: the copies' loss weight changes what the model learns, is recorded in the
+// model file, and is refused where it cannot act (XGBoost).
+TEST(Train, BandLimitWeightChangesTrainingAndIsRecorded) {
+  TempDir dir;
+  const auto data = make_collection(dir);
+  TrainOptions o = options(data, dir.file("full"), 2);
+  o.bandlimit_copies = {4000};
+  const TrainResult full = train(o);
+  o.out = dir.file("light");
+  o.bandlimit_weight = 0.25;
+  const TrainResult light = train(o);
+  EXPECT_EQ(light.train_chunks, full.train_chunks);  // the same examples, weighed otherwise
+  EXPECT_NE(light.history.back().train_loss, full.history.back().train_loss);
+  EXPECT_EQ(load_model(light.model_path).meta["training"]["bandlimit_weight"].get<double>(), 0.25);
+  EXPECT_EQ(load_model(full.model_path).meta["training"]["bandlimit_weight"].get<double>(), 1.0);
+  o.out = dir.file("trees");
+  o.model = "xgboost";
+  o.input = "table";
+  try {
+    train(o);
+    ADD_FAILURE() << "xgboost took --bandlimit-weight";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--bandlimit-weight"), std::string::npos) << e.what();
+  }
+}
+
 // --crop-copies: every training clip of at least twice the crop again as N short crops (one window
 // each here: 2 s is shorter than a chunk); validation is not copied; clips that are short already
 // give no crops.

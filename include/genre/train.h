@@ -35,6 +35,9 @@ struct TrainOptions {
   // (FrontEndParams::bandlimit_hz) as a lower-rate recording of it would be, so that a model does
   // not take bandwidth for a genre. Validation and test parts are never copied.
   std::vector<double> bandlimit_copies;
+  // The loss weight of each band-limited copy (1: as much as an original). Below 1 the copies still
+  // teach that an 8 kHz recording keeps its genre, while the originals weigh more in the head.
+  double bandlimit_weight = 1.0;
   // Audio front ends: each training clip of at least 2 x crop_seconds once more for each of
   // crop_copies short crops (FrontEndParams::crop_seconds), one from each of crop_copies equal
   // stretches of the clip, so that the model also learns from inputs as short as the 2-3 s excerpts.
@@ -133,6 +136,13 @@ struct GradientSync {
 };
 
 TrainResult train(const TrainOptions& options, TrainObserver* observer = nullptr, GradientSync* sync = nullptr);
+
+// The training loss: cross-entropy with a loss weight per example (the band-limited copies'
+// --bandlimit-weight) and optionally per class (--balanced; undefined: none), as torch's weighted
+// mean: sum_i w_i l_i / sum_i w_i with w_i = example_weight_i x class_weight[y_i]. With every
+// example weight 1 it is F::cross_entropy with `weight` = class_weight.
+torch::Tensor weighted_cross_entropy(const torch::Tensor& logits, const torch::Tensor& y, const torch::Tensor& example_weight,
+                                     const torch::Tensor& class_weight);
 
 // Where a front end's examples come from: images, a features table (a .csv), or audio (the
 // table front end on an audio folder computes the 57 features from 30 s windows).

@@ -189,6 +189,10 @@ void register_train(CLI::App& app) {
                   "Audio: each training file again, band-limited to HZ (e.g. 4000 as at 8 kHz), so that bandwidth is no genre cue")
       ->delimiter(',')
       ->check(CLI::Range(500.0, 96000.0));
+  cmd->add_option("--bandlimit-weight", o->bandlimit_weight,
+                  "Loss weight of each --bandlimit-copies example (an original weighs 1)")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
   cmd->add_option("--crop-copies", o->crop_copies,
                   "Audio: each training clip of at least twice --crop-seconds again as N short crops, one from each Nth of it")
       ->check(CLI::Range(0, 16));

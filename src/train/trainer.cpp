@@ -28,6 +28,14 @@ namespace fs = std::filesystem;
 
 namespace genre {
 
+torch::Tensor weighted_cross_entropy(const torch::Tensor& logits, const torch::Tensor& y, const torch::Tensor& example_weight,
+                                     const torch::Tensor& class_weight) {
+  namespace F = torch::nn::functional;
+  torch::Tensor w = class_weight.defined() ? example_weight * class_weight.index_select(0, y) : example_weight;
+  const torch::Tensor l = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kNone));
+  return (w * l).sum() / w.sum();
+}
+
 SourceKind source_kind(InputKind input, const std::string& data) {
   if (input == InputKind::Image) return SourceKind::Image;
   if (fs::is_regular_file(data) && fs::path(data).extension() == ".csv") return SourceKind::Table;
@@ -278,6 +286,8 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   }
   const bool end_to_end = bool(tuned.net);
   fp.input = backbone || end_to_end ? InputKind::Mel : !o.input.empty() ? parse_input(o.input) : trees ? InputKind::Table : find_model(o.model).inputs.front();
+  if (trees && o.bandlimit_weight != 1.0)
+    throw std::invalid_argument("train: xgboost takes no --bandlimit-weight (its examples all weigh 1)");
   if (trees && world > 1) throw std::invalid_argument("train: xgboost trains on one process (unset WORLD_SIZE)");
   if (trees && fp.input != InputKind::Table)
     throw std::invalid_argument("train: xgboost takes feature rows: use a features .csv or --input table");
@@ -330,7 +340,14 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       load_examples(ds, parts, Part::Train, train_fes, cache, jobs, &train_report,
                     [&](size_t d, size_t t) { obs.loading(d, t, train_fes.size() > 1 ? "train, with copies" : "train"); });
   ExampleSet train_set = std::move(train_sets[0]);
-  for (size_t j = 1; j < train_sets.size(); ++j) append_examples(train_set, train_sets[j]);
+  // Loss weight per training example: the band-limited copies (train_fes[1 .. n]) at
+  // --bandlimit-weight, everything else at 1.
+  std::vector<float> example_weight(train_set.count(), 1.f);
+  for (size_t j = 1; j < train_sets.size(); ++j) {
+    append_examples(train_set, train_sets[j]);
+    const float w = j <= o.bandlimit_copies.size() ? float(o.bandlimit_weight) : 1.f;
+    example_weight.resize(train_set.count(), w);
+  }
   train_sets.clear();
   if (!o.augment_with.empty()) {
     if (kind != SourceKind::Audio && kind != SourceKind::Image)
@@ -345,6 +362,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     for (int& l : more.clip_label) l = ds.label_index(extra.labels[size_t(l)]);
     for (auto& c : more.clips) c = "added:" + c;  // never a song of the collection
     append_examples(train_set, more);
+    example_weight.resize(train_set.count(), 1.f);
     obs.message("added to the training part: " + std::to_string(more.clips.size()) + " clips (" +
                 std::to_string(more.count()) + " examples) from " + o.augment_with);
     train_report.add_counts(extra_report);
@@ -531,6 +549,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   const size_t example_size = size_t(train_set.shape.size());
   std::vector<float> batch_buf;
   std::vector<int64_t> batch_labels;
+  std::vector<float> batch_weights;
   for (int epoch = start_epoch; epoch <= o.epochs; ++epoch) {
     const auto t_epoch = Clock::now();
     // Everything random in an epoch derives from (seed, epoch): reproducible, and resumable.
@@ -568,18 +587,18 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       const size_t n = std::min(size_t(o.batch_size), order.size() - first);
       batch_buf.resize(n * example_size);
       batch_labels.resize(n);
+      batch_weights.resize(n);
       for (size_t i = 0; i < n; ++i) {
         const size_t e = order[first + i];
         float* x = batch_buf.data() + i * example_size;
         std::copy_n(train_set.example(e), example_size, x);
         for (Augment a : augments) augment_example(a, x, actx, rng);
         batch_labels[i] = train_set.label[e];
+        batch_weights[i] = example_weight[e];
       }
       torch::Tensor x = torch::from_blob(batch_buf.data(), {int64_t(n), C, H, W}, torch::kFloat32);
       torch::Tensor y = torch::from_blob(batch_labels.data(), {int64_t(n)}, torch::kInt64);
-      namespace F = torch::nn::functional;
-      auto ce = F::CrossEntropyFuncOptions();
-      if (class_weight.defined()) ce.weight(class_weight);
+      torch::Tensor ew = torch::from_blob(batch_weights.data(), {int64_t(n)}, torch::kFloat32);
       torch::Tensor loss, logits;
       if (mixup && n > 1) {
         const double lam = beta_draw(rng, 0.2);
@@ -588,10 +607,11 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
         std::shuffle(perm.begin(), perm.end(), rng);
         torch::Tensor p = torch::tensor(perm);
         logits = net->forward(lam * x + (1 - lam) * x.index_select(0, p));
-        loss = lam * F::cross_entropy(logits, y, ce) + (1 - lam) * F::cross_entropy(logits, y.index_select(0, p), ce);
+        loss = lam * weighted_cross_entropy(logits, y, ew, class_weight) +
+               (1 - lam) * weighted_cross_entropy(logits, y.index_select(0, p), ew.index_select(0, p), class_weight);
       } else {
         logits = net->forward(x);
-        loss = F::cross_entropy(logits, y, ce);
+        loss = weighted_cross_entropy(logits, y, ew, class_weight);
       }
       if (!std::isfinite(loss.item<double>())) {
         if (!torch::isfinite(x).all().item<bool>())
@@ -666,6 +686,8 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
                        {"train_chunks", result.train_chunks}, {"seconds", since(t_start)},
                        {"parameters", result.parameters}};
       if (!o.augment_with.empty()) m["training"]["augment_with"] = o.augment_with;
+      if (!o.bandlimit_copies.empty()) m["training"]["bandlimit_weight"] = o.bandlimit_weight;
+      if (o.crop_copies > 0) m["training"]["crop_copies"] = {{"copies", o.crop_copies}, {"seconds", o.crop_seconds}};
       if (!o.pretrained.empty())
         m["training"]["pretrained"] = {{"from", o.pretrained}, {"freeze", o.freeze}, {"backbone_lr_scale", o.backbone_lr_scale}};
       if (has_valid)
