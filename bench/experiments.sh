@@ -182,9 +182,10 @@ for group in $GROUPS_WANTED; do
     # The 57 GTZAN features of each recording (30 s windows every 15 s; a shorter file's row from its own
     # samples) under logistic regression, on the bundled recipe's data and folds: the ensemble's second
     # member (then: /usr/bin/python3 bench/ensemble_cv.py OUT bundled-recipe table-audio).
+    # TABLE_NAME names the run (default table-audio), TABLE_EXTRA adds options.
     table-audio-cv)
-      cv table-audio --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" --model logreg --input table \
-        --lr 1e-3 --epochs 300 --patience 30 --batch-size 32
+      cv "${TABLE_NAME:-table-audio}" --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" --model logreg --input table \
+        --lr 1e-3 --epochs 300 --patience 30 --batch-size 32 ${TABLE_EXTRA:-}
       ;;
     # The bundled recipe trained on the fault-filtered train list, early-stopped and evaluated on its valid list.
     bundled-valid)
