@@ -146,15 +146,22 @@ TEST(Train, BandLimitWeightChangesTrainingAndIsRecorded) {
   EXPECT_NE(light.history.back().train_loss, full.history.back().train_loss);
   EXPECT_EQ(load_model(light.model_path).meta["training"]["bandlimit_weight"].get<double>(), 0.25);
   EXPECT_EQ(load_model(full.model_path).meta["training"]["bandlimit_weight"].get<double>(), 1.0);
+  auto refused = [&](TrainOptions bad, const char* why) {
+    try {
+      train(bad);
+      ADD_FAILURE() << why;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("--bandlimit-weight"), std::string::npos) << e.what();
+    }
+  };
+  TrainOptions no_copies = o;
+  no_copies.out = dir.file("no-copies");
+  no_copies.bandlimit_copies.clear();
+  refused(no_copies, "--bandlimit-weight without copies was taken");
   o.out = dir.file("trees");
   o.model = "xgboost";
   o.input = "table";
-  try {
-    train(o);
-    ADD_FAILURE() << "xgboost took --bandlimit-weight";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("--bandlimit-weight"), std::string::npos) << e.what();
-  }
+  refused(o, "xgboost took --bandlimit-weight");
 }
 
 // --crop-copies: every training clip of at least twice the crop again as N short crops (one window

@@ -286,6 +286,8 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   }
   const bool end_to_end = bool(tuned.net);
   fp.input = backbone || end_to_end ? InputKind::Mel : !o.input.empty() ? parse_input(o.input) : trees ? InputKind::Table : find_model(o.model).inputs.front();
+  if (o.bandlimit_weight != 1.0 && o.bandlimit_copies.empty())
+    throw std::invalid_argument("train: --bandlimit-weight weighs the --bandlimit-copies, and none are asked for");
   if (trees && o.bandlimit_weight != 1.0)
     throw std::invalid_argument("train: xgboost takes no --bandlimit-weight (its examples all weigh 1)");
   if (trees && world > 1) throw std::invalid_argument("train: xgboost trains on one process (unset WORLD_SIZE)");
@@ -320,33 +322,33 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   // Training-only copies of the audio (--bandlimit-copies, --crop-copies): the training files again
   // through a front end that differs in one training-only parameter, so cached under their own key.
   // One load for the original and its copies: each training file is decoded once.
+  // Each front end's loss weight: the originals and crops 1, the band-limited copies --bandlimit-weight.
   std::vector<FrontEnd> train_fes{fe};
-  auto add_copies = [&](const char* option, auto&& vary, size_t n) {
+  std::vector<float> fe_weight{1.f};
+  auto add_copies = [&](const char* option, auto&& vary, size_t n, double weight) {
     if (n > 0 && kind != SourceKind::Audio)
       throw std::invalid_argument(std::string("train: ") + option + " takes audio, not images or a table");
     for (size_t k = 0; k < n; ++k) {
       FrontEndParams p = fp;
       vary(p, k);
       train_fes.emplace_back(p, embedder);
+      fe_weight.push_back(float(weight));
     }
   };
   add_copies("--bandlimit-copies", [&](FrontEndParams& p, size_t k) { p.bandlimit_hz = o.bandlimit_copies[k]; },
-             o.bandlimit_copies.size());
+             o.bandlimit_copies.size(), o.bandlimit_weight);
   add_copies("--crop-copies", [&](FrontEndParams& p, size_t k) {
     p.crop_seconds = o.crop_seconds;
     p.crop_at = (double(k) + 0.5) / o.crop_copies;
-  }, size_t(std::max(o.crop_copies, 0)));
+  }, size_t(std::max(o.crop_copies, 0)), 1.0);
   std::vector<ExampleSet> train_sets =
       load_examples(ds, parts, Part::Train, train_fes, cache, jobs, &train_report,
                     [&](size_t d, size_t t) { obs.loading(d, t, train_fes.size() > 1 ? "train, with copies" : "train"); });
   ExampleSet train_set = std::move(train_sets[0]);
-  // Loss weight per training example: the band-limited copies (train_fes[1 .. n]) at
-  // --bandlimit-weight, everything else at 1.
-  std::vector<float> example_weight(train_set.count(), 1.f);
+  std::vector<float> example_weight(train_set.count(), fe_weight[0]);  // per training example
   for (size_t j = 1; j < train_sets.size(); ++j) {
     append_examples(train_set, train_sets[j]);
-    const float w = j <= o.bandlimit_copies.size() ? float(o.bandlimit_weight) : 1.f;
-    example_weight.resize(train_set.count(), w);
+    example_weight.resize(train_set.count(), fe_weight[j]);
   }
   train_sets.clear();
   if (!o.augment_with.empty()) {
