@@ -174,9 +174,10 @@ for group in $GROUPS_WANTED; do
     # over all development recordings: the head trained and early-stopped inside each fold, with the
     # band-limited copies and short crops of that fold's training files only. BUNDLED_EXTRA adds options.
     bundled-cv)
-      # BUNDLED_NAME names the run, BUNDLED_HEAD picks the head (logreg, mlp, band-logreg, band-mlp), BUNDLED_EXTRA adds options.
+      # BUNDLED_NAME names the run, BUNDLED_HEAD picks the head (logreg, mlp, band-logreg, band-mlp),
+      # BUNDLED_BACKBONE the backbones, BUNDLED_EXTRA adds options.
       cv "${BUNDLED_NAME:-bundled-recipe}" --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" \
-        --backbone msd-fcn,msd-crnn,jamendo-musicnn --model "${BUNDLED_HEAD:-logreg}" --lr 1e-3 --epochs 200 --patience 20 \
+        --backbone "${BUNDLED_BACKBONE:-msd-fcn,msd-crnn,jamendo-musicnn}" --model "${BUNDLED_HEAD:-logreg}" --lr 1e-3 --epochs 200 --patience 20 \
         --batch-size 32 --bandlimit-copies 4000 ${BUNDLED_EXTRA:-}
       ;;
     # The 57 GTZAN features of each recording (30 s windows every 15 s; a shorter file's row from its own
@@ -190,7 +191,7 @@ for group in $GROUPS_WANTED; do
     # The bundled recipe trained on the fault-filtered train list, early-stopped and evaluated on its valid list.
     bundled-valid)
       run bundled-fault-filtered --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" --split fault-filtered \
-        --backbone msd-fcn,msd-crnn,jamendo-musicnn --model "${BUNDLED_HEAD:-logreg}" --lr 1e-3 --epochs 200 --patience 20 \
+        --backbone "${BUNDLED_BACKBONE:-msd-fcn,msd-crnn,jamendo-musicnn}" --model "${BUNDLED_HEAD:-logreg}" --lr 1e-3 --epochs 200 --patience 20 \
         --batch-size 32 --bandlimit-copies 4000 ${BUNDLED_EXTRA:-}
       $G evaluate --model "$OUT/bundled-fault-filtered/model.genre" --part valid --out "$OUT/bundled-fault-filtered/valid" \
         > "$OUT/bundled-fault-filtered.eval" 2>&1

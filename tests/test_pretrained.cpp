@@ -266,6 +266,91 @@ TEST(Pretrained, TransferModelConcatenatesEmbeddings) {
   EXPECT_EQ(t->embedding(x).sizes().vec(), (std::vector<int64_t>{2, 296}));
 }
 
+// musicnn-pool is Musicnn with the pooled layer (1506 values) as its embedding: the same weights
+// give the same tags, the penultimate embedding is ReLU(bn(dense1(pooled))) on one 3 s segment, and
+// the mean over a window's segments is taken for both (random weights and statistics: always runs).
+TEST(Pretrained, MusicnnPoolEmbedsThePooledLayerOfTheSameNetwork) {
+  torch::manual_seed(5);
+  const FrontEnd fe(tagger_frontend(29.0, 14.5));
+  Classifier net = create_model({"musicnn", fe.shape(), 50, 0.5, "sigmoid", {}, ""});
+  Classifier pool = create_model({"musicnn-pool", fe.shape(), 50, 0.5, "sigmoid", {}, ""});
+  {
+    torch::NoGradGuard g;
+    for (auto& b : net->named_buffers())
+      if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+      else if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.3, 0.3);
+    auto from = net->named_parameters();
+    for (auto& p : pool->named_parameters()) p.value().copy_(from[p.key()]);
+    auto fromb = net->named_buffers();
+    for (auto& b : pool->named_buffers()) b.value().copy_(fromb[b.key()]);
+  }
+  net->eval();
+  pool->eval();
+  EXPECT_EQ(net->embedding_size(), 200);
+  EXPECT_EQ(pool->embedding_size(), 1506);
+  torch::NoGradGuard g;
+  const torch::Tensor x = torch::randn({2, 1, 96, 3 * kMusicnnFrames + 10});  // three segments and a rest
+  EXPECT_LT((net->forward(x) - pool->forward(x)).abs().max().item<double>(), 1e-6);  // the same tags
+  const torch::Tensor e = pool->embedding(x);
+  ASSERT_EQ(e.sizes().vec(), (std::vector<int64_t>{2, 1506}));
+  // One segment: the penultimate layer from the pooled one, through dense1, bn and ReLU.
+  const torch::Tensor seg = x.narrow(3, 0, kMusicnnFrames);
+  auto& m = *net->named_children()["dense1"]->as<torch::nn::Linear>();
+  auto& bn = *net->named_children()["bn"]->as<torch::nn::BatchNorm1d>();
+  const torch::Tensor from_pool = torch::relu(bn.forward(m.forward(pool->embedding(seg))));
+  EXPECT_LT((from_pool - net->embedding(seg)).abs().max().item<double>(), 1e-4);
+  // A longer window: the mean of its whole segments' pooled layers (the rest dropped).
+  const torch::Tensor segs = x.narrow(3, 0, 3 * kMusicnnFrames).reshape({2, 96, 3, kMusicnnFrames}).permute({0, 2, 1, 3});
+  const torch::Tensor mean = pool->embedding(segs.reshape({6, 1, 96, kMusicnnFrames})).reshape({2, 3, 1506}).mean(1);
+  EXPECT_LT((mean - e).abs().max().item<double>(), 1e-4);
+  EXPECT_GT(e.std().item<double>(), 1e-3);  // not a constant
+}
+
+// jamendo-musicnn:pool on the reference clips: dense1 of its embedding is the reference's dense1
+// checkpoint (first values, mean and std), and only musicnn taggers have that layer.
+TEST(Pretrained, MusicnnPoolMatchesTheReferenceDenseInput) {
+  const std::string dir = weights_dir();
+  if (!fs::is_directory(dir))
+    GTEST_SKIP() << "SKIPPED: " << dir << " is not present; the pooled-layer parity check needs ../shared/weights.";
+  at::set_num_threads(1);
+  const fs::path mdir = fs::path(dir) / "jamendo-musicnn";
+  const LoadedModel m = load_pretrained(mdir.string(), "pool");
+  EXPECT_EQ(m.config.arch, "musicnn-pool");
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(mdir / "reference")) {
+    if (entry.path().extension() != ".json") continue;
+    const auto ref = read_json(entry.path().string());
+    const auto samples = read_f32_wav((entry.path().parent_path() / ref["input_file"].get<std::string>()).string());
+    const Outputs o = run(m, samples);
+    ASSERT_EQ(o.embedding.size(), 1506u);
+    EXPECT_LT(max_diff(o.sigmoid, ref["sigmoid"]), 1e-4) << entry.path().filename();
+    torch::NoGradGuard g;
+    auto& dense1 = *m.net->named_children()["dense1"]->as<torch::nn::Linear>();
+    std::vector<float> pooled = o.embedding;
+    const torch::Tensor d = dense1.forward(torch::from_blob(pooled.data(), {1, 1506}, torch::kFloat32)).contiguous();
+    const std::vector<float> dv(d.data_ptr<float>(), d.data_ptr<float>() + d.numel());
+    for (const auto& c : ref["checkpoints"]) {
+      if (c["name"] != "dense1") continue;
+      double mean = 0, sq = 0;
+      for (float v : dv) mean += v;
+      mean /= double(dv.size());
+      for (float v : dv) sq += (v - mean) * (v - mean);
+      EXPECT_NEAR(mean, c["mean"].get<double>(), 1e-4) << entry.path().filename();
+      EXPECT_NEAR(std::sqrt(sq / double(dv.size())), c["std"].get<double>(), 1e-4) << entry.path().filename();
+      for (size_t i = 0; i < c["first_values"].size(); ++i)
+        EXPECT_NEAR(dv[i], c["first_values"][i].get<double>(), 1e-4) << entry.path().filename() << " value " << i;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 3);
+  try {
+    load_pretrained((fs::path(dir) / "msd-fcn").string(), "pool");
+    ADD_FAILURE() << "msd-fcn:pool loaded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("msd-fcn:pool"), std::string::npos) << e.what();
+  }
+}
+
 // A clip shorter than a tagger's 29 s window is looped to fill it: its one window is the clip
 // repeated, not the clip and silence.
 // Inference runs the taggers in less memory (batch norm and ReLU in place, the first conv blocks

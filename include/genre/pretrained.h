@@ -39,14 +39,15 @@ constexpr int64_t kMusicnnFrames = 188;
 // A folder of the pretrained collection (../shared/weights/<name>/: weights.safetensors, tags.txt,
 // model.md) as a model: arch from the name (msd-fcn -> fcn), labels = tags, sigmoid output. The
 // upstream front-end buffers (spec.*) are checked against genre's own filter bank and window and
-// otherwise not used. Throws std::runtime_error naming the file.
-LoadedModel load_pretrained(const std::string& dir);
+// otherwise not used. layer "pool" (musicnn only) makes the embedding the pooled mid-level layer
+// (arch musicnn-pool, 1506 values) instead of the penultimate one. Throws std::runtime_error naming the file.
+LoadedModel load_pretrained(const std::string& dir, const std::string& layer = "");
 
 // Where a pretrained NAME is: $GENRE_WEIGHTS_DIR/NAME, then shared/weights/NAME, ../shared/weights/NAME
 // above the working directory and the source tree. Empty if none.
 std::string find_pretrained(const std::string& name);
 
-// A backbone for transfer learning: a model file (a tagger) or a pretrained NAME; a comma list
+// A backbone for transfer learning: a model file (a tagger) or a pretrained NAME[:LAYER]; a comma list
 // gives several, whose embeddings are concatenated. bandwidth_last: the `bandwidth` detector ends
 // the stack (appended unless it does already), for band-routed heads.
 Classifier load_backbone(const std::string& spec, std::vector<std::string>* archs = nullptr, bool bandwidth_last = false);

@@ -5,6 +5,9 @@
 // three residual Conv1d(64) layers; max and mean over time; dense 1506 -> 200 (batch norm, ReLU:
 // the embedding) -> 50. It was trained on 3 s windows (188 frames): a longer input is cut into
 // whole 188-frame segments (the rest dropped), whose embeddings are averaged.
+// musicnn-pool: the same network whose embedding is the pooled mid-level layer instead (the 1506
+// values that enter dense1: max and mean over time of the 753 front-end and back-end channels,
+// musicnn's "max_pool" and "mean_pool" features), averaged over segments in the same way.
 #include "../zoo.h"
 #include "blocks.h"
 #include "genre/pretrained.h"
@@ -48,7 +51,7 @@ TORCH_MODULE(Conv1dBlock);
 }  // namespace
 
 struct MusicnnImpl : ClassifierImpl {
-  explicit MusicnnImpl(const ModelConfig& c) : ClassifierImpl(c) {
+  explicit MusicnnImpl(const ModelConfig& c) : ClassifierImpl(c), pooled_(c.arch == "musicnn-pool") {
     pretrained::check_input("musicnn", c.input, 0);
     if (c.input.w < kMusicnnFrames)
       throw std::invalid_argument("musicnn needs at least " + std::to_string(kMusicnnFrames) + " frames (3 s)");
@@ -67,10 +70,10 @@ struct MusicnnImpl : ClassifierImpl {
     dropout = register_module("dropout", torch::nn::Dropout(0.5));
     dense2 = register_module("dense2", torch::nn::Linear(200, c.n_classes));
   }
-  int64_t embedding_size() const override { return 200; }
+  int64_t embedding_size() const override { return pooled_ ? kPooled : kDense; }
 
-  // One batch of 3 s segments [N, 1, 96, T] -> [N, 200].
-  torch::Tensor embed_segments(torch::Tensor x) {
+  // One batch of 3 s segments [N, 1, 96, T] -> [N, 1506] (pooled) or [N, 200] (the penultimate layer).
+  torch::Tensor embed_segments(torch::Tensor x, bool pooled) {
     x = spec_bn(x);
     std::vector<torch::Tensor> branches;
     for (size_t i = 0; i < layers->size(); ++i) branches.push_back(forward_branch(i, x));
@@ -79,16 +82,17 @@ struct MusicnnImpl : ClassifierImpl {
     const torch::Tensor r2 = layer2(r1) + r1;
     const torch::Tensor r3 = layer3(r2) + r2;
     const torch::Tensor g = torch::cat({f, r1, r2, r3}, 1);  // N x 753 x T
-    const torch::Tensor pooled = torch::cat({std::get<0>(g.max(2)), g.mean(2)}, 1);
-    return torch::relu(bn(dense1(pooled)));
+    const torch::Tensor p = torch::cat({std::get<0>(g.max(2)), g.mean(2)}, 1);
+    return pooled ? p : torch::relu(bn(dense1(p)));
   }
   torch::Tensor forward_branch(size_t i, const torch::Tensor& x) {
     if (i < 2) return layers[i]->as<ConvVImpl>()->forward(x);
     return layers[i]->as<ConvHImpl>()->forward(x);
   }
-  torch::Tensor embed(torch::Tensor x) override {
-    const int64_t n = x.size(0), t = x.size(3), k = t / kMusicnnFrames;
-    if (k <= 1) return embed_segments(x);
+  torch::Tensor embed(torch::Tensor x) override { return embed_layer(x, pooled_); }
+  torch::Tensor embed_layer(torch::Tensor x, bool pooled) {
+    const int64_t n = x.size(0), t = x.size(3), k = t / kMusicnnFrames, d = pooled ? kPooled : kDense;
+    if (k <= 1) return embed_segments(x, pooled);
     // N x 1 x 96 x (k * 188) -> (N k) x 1 x 96 x 188, segment by segment.
     torch::Tensor s = x.narrow(3, 0, k * kMusicnnFrames).reshape({n, 96, k, kMusicnnFrames}).permute({0, 2, 1, 3});
     s = s.reshape({n * k, 1, 96, kMusicnnFrames});
@@ -98,12 +102,16 @@ struct MusicnnImpl : ClassifierImpl {
     // predict's 116 MB heap peak).
     const int64_t at_once = pretrained::segments_at_once();
     if (torch::GradMode::is_enabled() || is_training() || n * k <= at_once)
-      return embed_segments(s).reshape({n, k, 200}).mean(1);
+      return embed_segments(s, pooled).reshape({n, k, d}).mean(1);
     std::vector<torch::Tensor> parts;
-    for (int64_t i = 0; i < n * k; i += at_once) parts.push_back(embed_segments(s.narrow(0, i, std::min(at_once, n * k - i))));
-    return torch::cat(parts, 0).reshape({n, k, 200}).mean(1);
+    for (int64_t i = 0; i < n * k; i += at_once)
+      parts.push_back(embed_segments(s.narrow(0, i, std::min(at_once, n * k - i)), pooled));
+    return torch::cat(parts, 0).reshape({n, k, d}).mean(1);
   }
-  torch::Tensor forward_standardised(torch::Tensor x) override { return dense2(dropout(embed(x))); }
+  torch::Tensor forward_standardised(torch::Tensor x) override { return dense2(dropout(embed_layer(x, false))); }
+
+  static constexpr int64_t kPooled = 1506, kDense = 200;
+  const bool pooled_;
 
   torch::nn::BatchNorm2d spec_bn{nullptr};
   torch::nn::ModuleList layers{nullptr};

@@ -86,7 +86,7 @@ void copy_state(torch::nn::Module& from, torch::nn::Module& to) {
 
 }  // namespace
 
-LoadedModel load_pretrained(const std::string& dir) {
+LoadedModel load_pretrained(const std::string& dir, const std::string& layer) {
   const std::string name = fs::path(dir).lexically_normal().filename().string().empty()
                                ? fs::path(dir).lexically_normal().parent_path().filename().string()
                                : fs::path(dir).lexically_normal().filename().string();
@@ -96,8 +96,13 @@ LoadedModel load_pretrained(const std::string& dir) {
   LoadedModel m;
   m.path = dir;
   m.labels = read_lines((fs::path(dir) / "tags.txt").string());
-  const std::string arch = arch_of(name);
-  m.frontend = arch == "musicnn" ? tagger_frontend(3.0, 3.0) : tagger_frontend();
+  std::string arch = arch_of(name);
+  if (!layer.empty()) {
+    if (layer != "pool" || arch != "musicnn")
+      throw std::runtime_error(name + ":" + layer + ": no such embedding layer (musicnn taggers have ':pool')");
+    arch = "musicnn-pool";
+  }
+  m.frontend = arch != "fcn" && arch != "crnn" ? tagger_frontend(3.0, 3.0) : tagger_frontend();
   m.config = {arch, FrontEnd(m.frontend).shape(), int64_t(m.labels.size()), 0.5, "sigmoid", {}, ""};
   m.net = create_model(m.config);
   // Upstream names, but no input standardisation (the model's own spec_bn does that).
@@ -108,7 +113,7 @@ LoadedModel load_pretrained(const std::string& dir) {
   int64_t n = 0;
   for (const auto& p : m.net->parameters()) n += p.numel();
   m.parameters = n;
-  m.meta = {{"labels", m.labels}, {"frontend", to_json(m.frontend)}, {"description", "pretrained tagger " + name},
+  m.meta = {{"labels", m.labels}, {"frontend", to_json(m.frontend)}, {"description", "pretrained tagger " + name + (layer.empty() ? "" : ":" + layer)},
             {"pretrained", {{"name", name}, {"licence", name.rfind("noncommercial", 0) == 0 ? "CC BY-NC-SA 4.0" : "MIT"},
                             {"source", "minzwon/sota-music-tagging-models"}}}};
   return m;
@@ -143,12 +148,16 @@ LoadedModel bandwidth_detector() {
 LoadedModel load_one(const std::string& spec) {
   if (spec == "bandwidth") return bandwidth_detector();
   if (fs::is_regular_file(spec)) return load_model(spec);
-  if (fs::is_regular_file(fs::path(spec) / "weights.safetensors")) return load_pretrained(spec);
-  const std::string dir = find_pretrained(spec);
+  // NAME:LAYER picks another embedding layer of a pretrained tagger (jamendo-musicnn:pool).
+  const size_t colon = spec.rfind(':');
+  const std::string name = colon == std::string::npos ? spec : spec.substr(0, colon);
+  const std::string layer = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  if (fs::is_regular_file(fs::path(name) / "weights.safetensors")) return load_pretrained(name, layer);
+  const std::string dir = find_pretrained(name);
   if (dir.empty())
     throw std::runtime_error(spec + ": no such model file or pretrained tagger (set GENRE_WEIGHTS_DIR to the folder of "
                                     "msd-fcn, msd-crnn, jamendo-musicnn, ...)");
-  return load_pretrained(dir);
+  return load_pretrained(dir, layer);
 }
 }  // namespace
 
