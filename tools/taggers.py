@@ -96,6 +96,67 @@ class CRNN(Tagger):
         return x[:, -1, :]
 
 
+class _ConvV(nn.Module):
+    """Conv_V: Conv2d(1, cout, (kh, 7), padding (0, 3)) -> BN -> ReLU -> max over frequency."""
+
+    def __init__(self, cout, kh):
+        super().__init__()
+        self.conv = nn.Conv2d(1, cout, (kh, 7), padding=(0, 3))
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x))).max(2)[0]
+
+
+class _ConvH(nn.Module):
+    """Conv_H: mean over frequency -> Conv1d(1, cout, k, padding k // 2) -> BN -> ReLU."""
+
+    def __init__(self, cout, k):
+        super().__init__()
+        self.conv = nn.Conv1d(1, cout, k, padding=k // 2)
+        self.bn = nn.BatchNorm1d(cout)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x.mean(2))))
+
+
+class _Conv1d(nn.Module):
+    def __init__(self, cin):
+        super().__init__()
+        self.conv = nn.Conv1d(cin, 64, 7, padding=3)
+        self.bn = nn.BatchNorm1d(64)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class Musicnn(Tagger):
+    """Musicnn(dataset != 'msd'): 64 back-end channels, 200 dense units; 3 s inputs (model.md)."""
+
+    def __init__(self):
+        super().__init__()
+        self.spec, self.to_db = front_end()
+        self.spec_bn = nn.BatchNorm2d(1)
+        self.layers = nn.ModuleList([_ConvV(204, 67), _ConvV(204, 38), _ConvH(51, 129), _ConvH(51, 65), _ConvH(51, 33)])
+        self.layer1, self.layer2, self.layer3 = _Conv1d(561), _Conv1d(64), _Conv1d(64)
+        self.dense1 = nn.Linear(1506, 200)
+        self.bn = nn.BatchNorm1d(200)
+        self.dropout = nn.Dropout(0.5)
+        self.dense2 = nn.Linear(200, 50)
+
+    def forward(self, x):
+        return torch.sigmoid(self.dense2(self.dropout(self.embed(x))))
+
+    def embed_logmel(self, x):
+        x = self.spec_bn(x)
+        f = torch.cat([layer(x) for layer in self.layers], 1)
+        r1 = self.layer1(f)
+        r2 = self.layer2(r1) + r1
+        r3 = self.layer3(r2) + r2
+        g = torch.cat([f, r1, r2, r3], 1)
+        return torch.relu(self.bn(self.dense1(torch.cat([g.max(2)[0], g.mean(2)], 1))))
+
+
 def load(cls, folder):
     """cls() with the weights of ../shared/weights/<name>/weights.safetensors (strict), in eval mode."""
     model = cls()
