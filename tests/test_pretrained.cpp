@@ -343,6 +343,13 @@ TEST(Pretrained, MusicnnPoolMatchesTheReferenceDenseInput) {
     }
   }
   EXPECT_EQ(checked, 3);
+  // As a backbone beside another, by NAME:pool.
+  setenv("GENRE_WEIGHTS_DIR", dir.c_str(), 1);
+  std::vector<std::string> archs;
+  const Classifier stack = load_backbone("msd-fcn,jamendo-musicnn:pool", &archs);
+  EXPECT_EQ(archs, (std::vector<std::string>{"fcn", "musicnn-pool"}));
+  EXPECT_EQ(stack->embedding_size(), 64 + 1506);
+  EXPECT_THROW(load_backbone("jamendo-musicnn:dense9"), std::runtime_error);
   try {
     load_pretrained((fs::path(dir) / "msd-fcn").string(), "pool");
     ADD_FAILURE() << "msd-fcn:pool loaded";

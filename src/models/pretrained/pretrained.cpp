@@ -102,7 +102,7 @@ LoadedModel load_pretrained(const std::string& dir, const std::string& layer) {
       throw std::runtime_error(name + ":" + layer + ": no such embedding layer (musicnn taggers have ':pool')");
     arch = "musicnn-pool";
   }
-  m.frontend = arch != "fcn" && arch != "crnn" ? tagger_frontend(3.0, 3.0) : tagger_frontend();
+  m.frontend = arch == "musicnn" || arch == "musicnn-pool" ? tagger_frontend(3.0, 3.0) : tagger_frontend();
   m.config = {arch, FrontEnd(m.frontend).shape(), int64_t(m.labels.size()), 0.5, "sigmoid", {}, ""};
   m.net = create_model(m.config);
   // Upstream names, but no input standardisation (the model's own spec_bn does that).
@@ -148,6 +148,7 @@ LoadedModel bandwidth_detector() {
 LoadedModel load_one(const std::string& spec) {
   if (spec == "bandwidth") return bandwidth_detector();
   if (fs::is_regular_file(spec)) return load_model(spec);
+  if (fs::is_regular_file(fs::path(spec) / "weights.safetensors")) return load_pretrained(spec);
   // NAME:LAYER picks another embedding layer of a pretrained tagger (jamendo-musicnn:pool).
   const size_t colon = spec.rfind(':');
   const std::string name = colon == std::string::npos ? spec : spec.substr(0, colon);
