@@ -18,7 +18,6 @@ multinomial logistic regression. Debian's python3-torch, -torchaudio, -soundfile
 Before use, the network reproduces ../shared/weights/msd-fcn/reference (the embedding within 1e-4).
 """
 import ctypes
-import json
 import os
 import sys
 import time
@@ -84,15 +83,8 @@ def windows(y):
 
 
 def check_reference(net):
-    import soundfile
-    import torch
-    worst = 0.0
-    for ref in sorted((WEIGHTS / "msd-fcn" / "reference").glob("*.json")):
-        r = json.loads(ref.read_text())
-        y, _ = soundfile.read(WEIGHTS / "reference-audio" / Path(r["input_file"]).name, dtype="float32")
-        with torch.no_grad():
-            e = net.embed(torch.from_numpy(y[None, :])).numpy()[0]
-        worst = max(worst, float(np.abs(e - np.array(r["embedding"]["values"], np.float32)).max()))
+    from taggers import reference_error
+    worst = reference_error(net, WEIGHTS / "msd-fcn")[1]
     if worst > 1e-4:
         sys.exit(f"side_by_side.py: the Python FCN misses the reference embedding by {worst:.2e}")
     print(f"python FCN against ../shared/weights/msd-fcn/reference: embedding within {worst:.1e}", file=sys.stderr)

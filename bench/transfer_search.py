@@ -5,7 +5,7 @@ extras (band-limited copies, short crops).
 
     genre embed DIR1 DIR2 ... [EXTRAS] --model NAME[,NAME...] --per-window --out emb.npy
     /usr/bin/python3 bench/transfer_search.py emb.npy [--dims NAME:D,NAME:D...] [--subsets A+B,A+B+C...]
-        [--C 0.1,1] [--seeds 0,1,2,3,4]
+        [--C 0.1,1] [--seeds 0,1,2,3,4] [--extra-weight W] [--project 2,8,16]
 
 emb.npy rows are windows (emb.names.txt: file <TAB> start); a file's label is its parent folder,
 its song '<label>/<stem>', its source the folder above. Folds are StratifiedGroupKFold(5) by song
@@ -16,6 +16,9 @@ assignments and adds the mean and spread over them. --dims names the column bloc
 Extras are rows used for training only, never tested: they join the training folds of their song.
 - '<source>-bandlimited/<label>/<stem>.*' (e.g. audio-bandlimited: 8 kHz copies of audio/) are
   copies of the files of <source>; how often a test file's copy gets the original's label is reported.
+  With --project K they do not train: the K directions in which they move the training files'
+  standardised embeddings are projected out of every row instead (nuisance attribute projection;
+  K = 0: originals only, the copies still tested).
 - '<source>-crops/<label>/<stem>.c<N>.*' are short crops of the song <label>/<stem> (e.g. 2-3 s of a
   whole clip, so that the head also learns from inputs as short as the excerpts).
 - '<source>-fromimages/<label>/<stem>.*' are recordings of the song <label>/<stem> made from another
@@ -57,6 +60,9 @@ ap.add_argument("--subsets", default="", help="only these backbone sets, e.g. 'f
                 "(mean pooling; trained with the extras when there are any)")
 ap.add_argument("--seeds", default="0", help="fold assignments (StratifiedGroupKFold's random_state), e.g. 0,1,2,3,4")
 ap.add_argument("--extra-weight", type=float, default=1.0, help="sample weight of the extras in the head's loss (files: 1)")
+ap.add_argument("--project", default="", help="also, for each K (e.g. 2,8,16): the band-limited copies of the training files "
+                "not trained on but used to project out the K directions in which they move the standardised embedding "
+                "(nuisance attribute projection; 0: the copies are only tested); crops and images still train")
 args = ap.parse_args()
 
 Xw, wfiles = load(args.emb)
@@ -115,20 +121,28 @@ def folds_for(seed):
     return list(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, songs))
 
 
-def fit_predict(Xtr, ytr, Xte, C, n_extra=0):
-    """The last n_extra training rows are extras, weighted --extra-weight."""
+def fit_predict(Xtr, ytr, Xte, C, n_extra=0, nuisance=None):
+    """The last n_extra training rows are extras, weighted --extra-weight. nuisance = (k, A, B): the
+    k top directions of the standardised differences A - B (rows paired) are projected out of every row."""
     sc = StandardScaler().fit(Xtr)
     w = np.ones(len(Xtr))
     w[len(Xtr) - n_extra:] = args.extra_weight
-    m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(Xtr), ytr, sample_weight=w)
-    return m.predict_proba(sc.transform(Xte))
+    P = np.eye(Xtr.shape[1])
+    if nuisance:
+        k, A, B = nuisance
+        V = np.linalg.svd(sc.transform(A) - sc.transform(B), full_matrices=False)[2][:k].T
+        P -= V @ V.T
+    m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(Xtr) @ P, ytr, sample_weight=w)
+    return m.predict_proba(sc.transform(Xte) @ P)
 
 
 tested_songs = set(songs)
 
 
-def cv_files(folds, c, C, how="mean", with_extras=False):
-    """Trains on files (pooled windows), with the extras of the training fold's songs if asked.
+def cv_files(folds, c, C, how="mean", with_extras=False, project=None):
+    """Trains on files (pooled windows), with the extras of the training fold's songs if asked
+    (project = k: the copies among them project out k directions instead of training; 0: they
+    only test).
     Returns the predictions and, when copies of test files were used, how often the copy's label
     equals the original's."""
     X = pool(Xw[:, c], how, file_windows)
@@ -140,7 +154,13 @@ def cv_files(folds, c, C, how="mean", with_extras=False):
         # (an image-only song) trains every fold.
         ex = [j for j, s in enumerate(extra_song) if s in train_songs or s not in tested_songs] if len(E) else []
         copies = [j for j, f in enumerate(extra_copy_of) if f in test_files] if len(E) else []
-        p = fit_predict(np.vstack([X[tr], E[ex]]), np.concatenate([y[tr], extra_y[ex]]), np.vstack([X[te], E[copies]]), C, len(ex))
+        nuisance = None
+        if project is not None:
+            pairs = [j for j in ex if extra_copy_of[j] >= 0]
+            nuisance = (project, X[extra_copy_of[pairs]], E[pairs])
+            ex = [j for j in ex if extra_copy_of[j] < 0]
+        p = fit_predict(np.vstack([X[tr], E[ex]]), np.concatenate([y[tr], extra_y[ex]]), np.vstack([X[te], E[copies]]), C,
+                        len(ex), nuisance)
         pred[te] = p[:len(te)].argmax(1)
         agree.extend(p[len(te):].argmax(1) == pred[extra_copy_of[copies]])
     return pred, agree
@@ -195,6 +215,8 @@ if args.subsets:
         c = cols(tag.split("+"))
         for C in Cs:
             variant(f"{tag} mean{extras_tag} C={C}", lambda f: cv_files(f, c, C, with_extras=True))
+            for k in [int(v) for v in args.project.split(",") if v]:
+                variant(f"{tag} mean, copies projected out (k={k}) C={C}", lambda f: cv_files(f, c, C, with_extras=True, project=k))
 else:
     names = list(blocks)
     subsets = [s for r in range(1, len(names) + 1) for s in itertools.combinations(names, r)] if blocks else [()]

@@ -70,6 +70,14 @@ Outputs run(const LoadedModel& m, const std::vector<float>& samples) {
   return o;
 }
 
+// Batch-norm running statistics away from their initial 0 and 1, so that they matter.
+void randomise_batch_norm_statistics(torch::nn::Module& net) {
+  torch::NoGradGuard g;
+  for (auto& b : net.named_buffers())
+    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+    else if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.3, 0.3);
+}
+
 double max_diff(const std::vector<float>& a, const nlohmann::json& b) {
   EXPECT_EQ(a.size(), b.size());
   double d = 0;
@@ -270,22 +278,17 @@ TEST(Pretrained, TransferModelConcatenatesEmbeddings) {
 // give the same tags, the penultimate embedding is ReLU(bn(dense1(pooled))) on one 3 s segment, and
 // the mean over a window's segments is taken for both (random weights and statistics: always runs).
 TEST(Pretrained, MusicnnPoolEmbedsThePooledLayerOfTheSameNetwork) {
-  torch::manual_seed(5);
   const FrontEnd fe(tagger_frontend(29.0, 14.5));
-  Classifier net = create_model({"musicnn", fe.shape(), 50, 0.5, "sigmoid", {}, ""});
-  Classifier pool = create_model({"musicnn-pool", fe.shape(), 50, 0.5, "sigmoid", {}, ""});
-  {
-    torch::NoGradGuard g;
-    for (auto& b : net->named_buffers())
-      if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-      else if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.3, 0.3);
-    auto from = net->named_parameters();
-    for (auto& p : pool->named_parameters()) p.value().copy_(from[p.key()]);
-    auto fromb = net->named_buffers();
-    for (auto& b : pool->named_buffers()) b.value().copy_(fromb[b.key()]);
-  }
-  net->eval();
-  pool->eval();
+  // The same seed: the same weights and statistics in both.
+  auto make = [&](const char* arch) {
+    torch::manual_seed(5);
+    Classifier m = create_model({arch, fe.shape(), 50, 0.5, "sigmoid", {}, ""});
+    randomise_batch_norm_statistics(*m);
+    m->eval();
+    return m;
+  };
+  Classifier net = make("musicnn");
+  Classifier pool = make("musicnn-pool");
   EXPECT_EQ(net->embedding_size(), 200);
   EXPECT_EQ(pool->embedding_size(), 1506);
   torch::NoGradGuard g;
@@ -343,8 +346,7 @@ TEST(Pretrained, MusicnnPoolMatchesTheReferenceDenseInput) {
     }
   }
   EXPECT_EQ(checked, 3);
-  // As a backbone beside another, by NAME:pool.
-  setenv("GENRE_WEIGHTS_DIR", dir.c_str(), 1);
+  // As a backbone beside another, by NAME:pool (found where weights_dir() is: $GENRE_WEIGHTS_DIR or beside the source tree).
   std::vector<std::string> archs;
   const Classifier stack = load_backbone("msd-fcn,jamendo-musicnn:pool", &archs);
   EXPECT_EQ(archs, (std::vector<std::string>{"fcn", "musicnn-pool"}));
@@ -372,12 +374,7 @@ TEST(Pretrained, InferenceInTilesEqualsOnePass) {
     torch::manual_seed(3);
     const FrontEnd fe(std::string(arch) == "musicnn" ? tagger_frontend(29.0, 14.5) : tagger_frontend());
     Classifier net = create_model({arch, fe.shape(), 50, 0.5, "sigmoid", {}, ""});
-    {
-      torch::NoGradGuard g;
-      for (auto& b : net->named_buffers())
-        if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-        else if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.3, 0.3);
-    }
+    randomise_batch_norm_statistics(*net);
     net->eval();
     const auto s = fe.shape();
     const torch::Tensor x = torch::randn({2, s.c, s.h, s.w});

@@ -157,6 +157,27 @@ class Musicnn(Tagger):
         return torch.relu(self.bn(self.dense1(torch.cat([g.max(2)[0], g.mean(2)], 1))))
 
 
+def read_f32_wav(path):
+    """A reference input: mono float32 after a plain 44-byte WAV header."""
+    return torch.from_numpy(np.frombuffer(Path(path).read_bytes()[44:], dtype=np.float32).copy())
+
+
+def reference_error(model, folder):
+    """The largest |difference| of the model's 50 sigmoid outputs and of its embedding from the reference
+    outputs in folder/reference/*.json, over their clips (input files there or in ../reference-audio)."""
+    folder = Path(folder)
+    worst_sigmoid = worst_embedding = 0.0
+    for ref in sorted((folder / "reference").glob("*.json")):
+        r = json.loads(ref.read_text())
+        name = Path(r["input_file"]).name
+        path = folder / "reference" / name
+        x = read_f32_wav(path if path.exists() else folder.parent / "reference-audio" / name)[None]
+        with torch.no_grad():
+            worst_sigmoid = max(worst_sigmoid, float((model(x)[0] - torch.tensor(r["sigmoid"])).abs().max()))
+            worst_embedding = max(worst_embedding, float((model.embed(x)[0] - torch.tensor(r["embedding"]["values"])).abs().max()))
+    return worst_sigmoid, worst_embedding
+
+
 def load(cls, folder):
     """cls() with the weights of ../shared/weights/<name>/weights.safetensors (strict), in eval mode."""
     model = cls()

@@ -38,7 +38,7 @@ const std::vector<ModelInfo>& model_registry() {
       {"fcn", "FCN tagger (Choi 2016): 5 conv blocks, 29 s windows", {K::Mel}, make_fcn, tagger},
       {"crnn", "CRNN tagger (Choi 2017): 4 conv blocks + GRU, 29 s windows", {K::Mel}, make_crnn, tagger},
       {"musicnn", "Musicnn tagger (Pons 2018): timbral/temporal filters, 3 s windows", {K::Mel}, make_musicnn, tagger3},
-      {"musicnn-pool", "Musicnn whose embedding is its pooled mid-level layer (1506 values; NAME:pool, e.g. jamendo-musicnn:pool)", {K::Mel}, make_musicnn, tagger3},
+      {"musicnn-pool", "Musicnn whose embedding is its pooled mid-level layer (1506 values; NAME:pool, e.g. jamendo-musicnn:pool)", {K::Mel}, make_musicnn_pool, tagger3},
       {"bandwidth", "narrowband detector, no weights: 1 when a window holds nothing above 4.3 kHz (a backbone)", {K::Mel}, make_bandwidth, tagger},
   };
   return registry;

@@ -51,7 +51,8 @@ TORCH_MODULE(Conv1dBlock);
 }  // namespace
 
 struct MusicnnImpl : ClassifierImpl {
-  explicit MusicnnImpl(const ModelConfig& c) : ClassifierImpl(c), pooled_(c.arch == "musicnn-pool") {
+  // pooled: the embedding is the pooled layer (musicnn-pool) instead of the penultimate one.
+  explicit MusicnnImpl(const ModelConfig& c, bool pooled = false) : ClassifierImpl(c), pooled_(pooled) {
     pretrained::check_input("musicnn", c.input, 0);
     if (c.input.w < kMusicnnFrames)
       throw std::invalid_argument("musicnn needs at least " + std::to_string(kMusicnnFrames) + " frames (3 s)");
@@ -124,5 +125,6 @@ struct MusicnnImpl : ClassifierImpl {
 TORCH_MODULE(Musicnn);
 
 Classifier make_musicnn(const ModelConfig& c) { return Musicnn(c).ptr(); }
+Classifier make_musicnn_pool(const ModelConfig& c) { return Musicnn(c, /*pooled=*/true).ptr(); }
 
 }  // namespace genre

@@ -102,7 +102,7 @@ LoadedModel load_pretrained(const std::string& dir, const std::string& layer) {
       throw std::runtime_error(name + ":" + layer + ": no such embedding layer (musicnn taggers have ':pool')");
     arch = "musicnn-pool";
   }
-  m.frontend = arch == "musicnn" || arch == "musicnn-pool" ? tagger_frontend(3.0, 3.0) : tagger_frontend();
+  m.frontend = find_model(arch).frontend();  // the registry's: 3 s windows for musicnn, 29 s for fcn and crnn
   m.config = {arch, FrontEnd(m.frontend).shape(), int64_t(m.labels.size()), 0.5, "sigmoid", {}, ""};
   m.net = create_model(m.config);
   // Upstream names, but no input standardisation (the model's own spec_bn does that).
