@@ -4,6 +4,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -13,7 +14,10 @@
 #include "genre/evaluate.h"
 #include "genre/examples.h"
 #include "genre/frontend.h"
+#include "genre/feature_cache.h"
 #include "genre/gtzan_features.h"
+#include "genre/lda.h"
+#include "genre/splits.h"
 #include "genre/torch_model.h"
 #include "genre/train.h"
 #include "test_util.h"
@@ -572,4 +576,116 @@ TEST(Train, TablesThatDoNotFitAreRefused) {
   auto [rc2, out2] = evaluate(dir.file("mel/model.genre"), dir.file("good.csv"));
   EXPECT_NE(rc2, 0);
   EXPECT_NE(out2.find("a features table, but"), std::string::npos) << out2;
+}
+
+// genre/lda.h against scikit-learn's LinearDiscriminantAnalysis(solver="lsqr") on a fixed table
+// (tools/make_sklearn_fixtures.py): Ledoit-Wolf and fixed shrinkage, class and uniform priors.
+TEST(Lda, MatchesScikitLearn) {
+  const auto fx = nlohmann::json::parse(read_bytes(data_dir() + "/sklearn/lda.json"));
+  const auto rows = fx["x"].get<std::vector<std::vector<double>>>();
+  const auto y = fx["y"].get<std::vector<int>>();
+  const size_t n = rows.size(), d = rows[0].size();
+  std::vector<float> x;
+  for (const auto& r : rows) x.insert(x.end(), r.begin(), r.end());  // float32 values in the fixture
+  ASSERT_EQ(fx["cases"].size(), 3u);
+  for (const auto& c : fx["cases"]) {
+    const std::string name = c["name"];
+    const LinearFit fit = fit_lda(x.data(), n, d, y, 3, LdaParams{c["shrinkage"].get<double>(), c["uniform_priors"].get<bool>()});
+    const auto coef = c["coef"].get<std::vector<std::vector<double>>>();
+    const auto intercept = c["intercept"].get<std::vector<double>>();
+    for (size_t k = 0; k < 3; ++k) {
+      EXPECT_NEAR(fit.intercept[k], intercept[k], 1e-9 * std::max(1.0, std::fabs(intercept[k]))) << name;
+      for (size_t j = 0; j < d; ++j) EXPECT_NEAR(fit.coef[k * d + j], coef[k][j], 1e-9 * std::max(1.0, std::fabs(coef[k][j]))) << name;
+    }
+    const auto proba = c["proba"].get<std::vector<std::vector<double>>>();
+    const auto x_test = fx["x_test"].get<std::vector<std::vector<double>>>();
+    for (size_t i = 0; i < x_test.size(); ++i) {
+      std::vector<double> z(3);
+      for (size_t k = 0; k < 3; ++k) {
+        z[k] = fit.intercept[k];
+        for (size_t j = 0; j < d; ++j) z[k] += fit.coef[k * d + j] * x_test[i][j];
+      }
+      const double top = *std::max_element(z.begin(), z.end());
+      double sum = 0;
+      for (double& v : z) sum += (v = std::exp(v - top));
+      for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(z[k] / sum, proba[i][k], 1e-9) << name << " row " << i;
+    }
+  }
+  std::vector<double> class1;
+  for (size_t i = 0; i < n; ++i)
+    if (y[i] == 1) class1.insert(class1.end(), rows[i].begin(), rows[i].end());
+  const double lw = ledoit_wolf_shrinkage(class1.data(), class1.size() / d, d);
+  EXPECT_NEAR(lw, fx["ledoit_wolf_class1"].get<double>(), 1e-12);
+  EXPECT_GT(lw, 0.0);
+  // What it cannot fit is an error, not a guess.
+  std::vector<int> two_classes = y;
+  for (int& c : two_classes) c = c == 2 ? 1 : c;
+  EXPECT_THROW(fit_lda(x.data(), n, d, two_classes, 3), std::invalid_argument);  // class 2 has no example
+  std::vector<int> out_of_range = y;
+  out_of_range[0] = 3;
+  EXPECT_THROW(fit_lda(x.data(), n, d, out_of_range, 3), std::invalid_argument);
+  EXPECT_THROW(fit_lda(x.data(), n, d, y, 3, LdaParams{1.5, false}), std::invalid_argument);
+  std::vector<float> wide(2 * (kLdaMaxValues + 1), 1.f);
+  EXPECT_THROW(fit_lda(wide.data(), 2, kLdaMaxValues + 1, {0, 1}, 2), std::invalid_argument);
+}
+
+// --model lda: one closed-form fit in place of the epochs. The head is fit_lda's on the training
+// examples as the model standardises them; it runs without torch like logreg; --refit fits again
+// on train + valid; what only gradient training takes is refused.
+TEST(Train, LdaFitsTheHeadInOneStep) {
+  TempDir dir;
+  const auto data = make_collection(dir);
+  TrainOptions o = small_train_options(data, dir.file("lda"), "lda", 30, 2);
+  o.input = "table";
+  const TrainResult r = train(o);
+  EXPECT_EQ(r.history.size(), 1u);
+  EXPECT_EQ(r.best_epoch, 1);
+  EXPECT_GE(r.valid_clip.accuracy, 0.8);  // tones, higher tones, noise
+  const LoadedModel m = load_model(r.model_path);
+  EXPECT_EQ(m.config.arch, "lda");
+  EXPECT_EQ(m.meta["training"]["lda"]["shrinkage"], "auto");
+  EXPECT_EQ(m.meta["training"]["lda"]["class_shrinkage"].size(), 3u);
+
+  const Dataset ds = load_dataset(data, SourceKind::Audio);
+  const auto parts = assign_parts(ds, parse_split(o.split, o.seed));
+  const ExampleSet set = load_examples(ds, parts, Part::Train, FrontEnd(m.frontend), FeatureCache(""), 2);
+  ASSERT_EQ(set.count(), r.train_chunks);
+  auto buffers = m.net->named_buffers();
+  const torch::Tensor mean = buffers["input_mean"].flatten(), sd = buffers["input_std"].flatten();
+  const size_t dim = size_t(set.shape.size()), plane = size_t(set.shape.h * set.shape.w);
+  std::vector<float> z(set.data.size());
+  for (size_t i = 0; i < z.size(); ++i)
+    z[i] = (set.data[i] - mean[int64_t(i % dim / plane)].item<float>()) / sd[int64_t(i % dim / plane)].item<float>();
+  const LinearFit fit = fit_lda(z.data(), set.count(), dim, set.label, 3);
+  auto params = m.net->named_parameters();
+  const torch::Tensor w = params["classifier.weight"], b = params["classifier.bias"];
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_NEAR(b[int64_t(k)].item<double>(), fit.intercept[k], 1e-5 * std::max(1.0, std::fabs(fit.intercept[k])));
+    for (size_t j = 0; j < dim; ++j)
+      EXPECT_NEAR(w[int64_t(k)][int64_t(j)].item<double>(), fit.coef[k * dim + j], 1e-5 * std::max(1.0, std::fabs(fit.coef[k * dim + j])));
+  }
+  const ModelHeader h = read_model_header(r.model_path);
+  ASSERT_TRUE(runs_without_torch(h));
+  const ProbabilityFn native = native_probabilities(read_model_file(r.model_path), h);
+  std::vector<double> a(3 * set.count()), c(3 * set.count());
+  m.probabilities(set.data.data(), int64_t(set.count()), a.data());
+  native(set.data.data(), int64_t(set.count()), c.data());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], c[i], 1e-5) << i;
+
+  o.out = dir.file("refit");
+  o.refit = true;
+  const TrainResult again = train(o);
+  EXPECT_EQ(again.train_clips, 15u);
+  EXPECT_EQ(again.history.size(), 1u);
+
+  const auto refused = [&](auto&& change) {
+    TrainOptions bad = small_train_options(data, dir.file("bad"), "lda", 30, 2);
+    bad.input = "table";
+    change(bad);
+    EXPECT_THROW(train(bad), std::invalid_argument);
+  };
+  refused([](TrainOptions& b) { b.augment = "mixup"; });
+  refused([](TrainOptions& b) { b.bandlimit_copies = {4000}; b.bandlimit_weight = 0.5; });
+  refused([](TrainOptions& b) { b.shrinkage = 1.5; });
+  refused([](TrainOptions& b) { b.input = "mel"; });  // 128 x 87 values per example
 }

@@ -44,7 +44,10 @@ struct TrainOptions {
   int crop_copies = 0;
   double crop_seconds = 2.5;
   double dropout = 0.3;
-  bool balanced = false;             // weight the loss by inverse class frequency
+  bool balanced = false;             // weight the loss by inverse class frequency (lda: uniform priors)
+  // --model lda: the shrinkage of each class's covariance, 0 to 1, or negative for Ledoit-Wolf's
+  // estimate ("auto"; genre/lda.h).
+  double shrinkage = -1;
   std::string cache_dir;             // empty: FeatureCache::default_dir(); "none": no cache
   size_t jobs = 0;                   // feature extraction threads; 0: all cores
   bool resume = false;               // continue from out/checkpoint.pt

@@ -197,7 +197,26 @@ void register_train(CLI::App& app) {
                   "Audio: each training clip of at least twice --crop-seconds again as N short crops, one from each Nth of it")
       ->check(CLI::Range(0, 16));
   cmd->add_option("--crop-seconds", o->crop_seconds, "Length of --crop-copies' crops")->check(CLI::Range(0.5, 600.0))->capture_default_str();
-  cmd->add_flag("--balanced", o->balanced, "Weight the loss by inverse class frequency");
+  cmd->add_flag("--balanced", o->balanced, "Weight the loss by inverse class frequency (lda: uniform priors)");
+  cmd->add_option_function<std::string>(
+         "--shrinkage",
+         [o](const std::string& v) {
+           if (v == "auto") {
+             o->shrinkage = -1;
+             return;
+           }
+           size_t used = 0;
+           double a = -1;
+           try {
+             a = std::stod(v, &used);
+           } catch (const std::exception&) {
+           }
+           if (used != v.size() || !(a >= 0 && a <= 1))
+             throw CLI::ValidationError("--shrinkage", "'" + v + "' is neither auto nor a number from 0 to 1");
+           o->shrinkage = a;
+         },
+         "--model lda: covariance shrinkage, 0 to 1, or auto (Ledoit-Wolf)")
+      ->default_str("auto");
   cmd->add_option("--threads", o->threads, "Torch threads (0: all cores)")->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "Feature extraction threads (0: all cores)")->capture_default_str();
   cmd->add_option("--cache", o->cache_dir, "Feature cache folder ('none' to disable; default ~/.cache/genre)");

@@ -19,7 +19,7 @@ std::vector<float> floats(const TensorFile& f, const std::string& name, int64_t 
 }
 }  // namespace
 
-bool runs_without_torch(const ModelHeader& h) { return h.config.arch == "logreg"; }
+bool runs_without_torch(const ModelHeader& h) { return h.config.arch == "logreg" || h.config.arch == "lda"; }
 
 ProbabilityFn native_probabilities(const TensorFile& f, const ModelHeader& h) {
   if (!runs_without_torch(h)) throw std::invalid_argument(h.path + ": genre runs " + h.config.arch + " models with torch");

@@ -15,6 +15,8 @@ const std::vector<ModelInfo>& model_registry() {
   static const std::vector<ModelInfo> registry = {
       {"mlp", "dense 128-64 on the flattened input", {K::Mel, K::Mfcc, K::Table, K::Image}, make_mlp},
       {"logreg", "multinomial logistic regression", {K::Table, K::Mfcc, K::Mel}, make_logreg},
+      // logreg's form, fitted in closed form by linear discriminant analysis (genre/lda.h).
+      {"lda", "linear discriminant analysis, shrunk covariance (--shrinkage): logreg's form, fitted in one step", {K::Table, K::Mfcc, K::Mel}, make_logreg},
       // Heads on a transfer model's embedding whose last value is the `bandwidth` flag.
       {"band-logreg", "two logistic regressions, for full-band and narrowband input (--backbone ...,bandwidth)", {K::Mel}, make_band_logreg},
       {"band-mlp", "two dense 128-64 heads, for full-band and narrowband input (--backbone ...,bandwidth)", {K::Mel}, make_band_mlp},

@@ -16,6 +16,7 @@
 #include "genre/examples.h"
 #include "genre/feature_cache.h"
 #include "genre/gtzan_features.h"
+#include "genre/lda.h"
 #include "genre/xgboost_model.h"
 #include "genre/torch_model.h"
 #include "genre/plot.h"
@@ -210,11 +211,59 @@ bool band_routed(const TrainOptions& o) {
     throw std::invalid_argument("train: --model " + o.model + " trains its narrowband head on band-limited copies: add --bandlimit-copies 4000");
   return true;
 }
+
+// Sets a linear head (the `classifier` layer of logreg's form) to the LDA fit of the training
+// examples, standardised as the model standardises them.
+std::vector<double> fit_lda_head(ClassifierImpl& net, const ExampleSet& train, const std::vector<float>& mean, const std::vector<float>& sd,
+                  const LdaParams& p) {
+  const size_t C = size_t(train.shape.c), per_channel = size_t(train.shape.h * train.shape.w), d = C * per_channel;
+  std::vector<float> x(train.count() * d);
+  for (size_t i = 0; i < train.count(); ++i)
+    for (size_t j = 0; j < d; ++j) x[i * d + j] = (train.example(i)[j] - mean[j / per_channel]) / sd[j / per_channel];
+  const LinearFit fit = fit_lda(x.data(), train.count(), d, train.label, size_t(net.config().n_classes), p);
+  torch::NoGradGuard no_grad;
+  auto params = net.named_parameters();
+  params["classifier.weight"].copy_(torch::tensor(fit.coef, torch::kFloat64).reshape({int64_t(fit.classes), int64_t(d)}));
+  params["classifier.bias"].copy_(torch::tensor(fit.intercept, torch::kFloat64));
+  return fit.shrinkage;
+}
+
+// The summed cross-entropy and the number right over a set of examples (evaluation mode).
+std::pair<double, double> loss_and_correct(ClassifierImpl& net, const ExampleSet& s) {
+  torch::NoGradGuard no_grad;
+  net.eval();
+  double loss = 0, correct = 0;
+  const int64_t step = 256;
+  for (int64_t first = 0; first < int64_t(s.count()); first += step) {
+    const int64_t n = std::min(step, int64_t(s.count()) - first);
+    const torch::Tensor x = torch::from_blob(const_cast<float*>(s.example(size_t(first))), {n, s.shape.c, s.shape.h, s.shape.w});
+    const torch::Tensor y = torch::tensor(std::vector<int64_t>(s.label.begin() + first, s.label.begin() + first + n));
+    const torch::Tensor logits = net.forward(x);
+    loss += torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
+    correct += logits.argmax(1).eq(y).sum().item<double>();
+  }
+  return {loss, correct};
+}
+
+// --model lda: a linear head fitted in closed form (genre/lda.h) on the training examples as they
+// are, in one step that takes the place of the epochs. What only gradient training has is refused.
+bool lda_head(const TrainOptions& o) {
+  if (o.model != "lda") return false;
+  const auto refuse = [](const std::string& what) {
+    throw std::invalid_argument("train: --model lda is fitted in closed form, so " + what);
+  };
+  if (!o.augment.empty()) refuse("it takes no --augment (its examples are used as they are)");
+  if (o.bandlimit_weight != 1.0) refuse("every example weighs 1 (no --bandlimit-weight)");
+  if (o.finetune || !o.finetune_from.empty()) refuse("it is no start for --finetune (use logreg)");
+  if (!o.pretrained.empty()) refuse("it takes no --pretrained weights");
+  return true;
+}
 }  // namespace
 
 TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* sync) {
   if (o.refit) return train_and_refit(o, observer, sync);
   const bool bandwidth_last = band_routed(o);
+  const bool closed_form = lda_head(o);
   if (o.finetune && o.backbone.empty()) throw std::invalid_argument("train: --finetune needs --backbone");
   if (!o.backbone.empty() && !o.pretrained.empty())
     throw std::invalid_argument("train: --pretrained starts a zoo model from weights; --backbone trains a head on a tagger's embeddings: not both");
@@ -291,6 +340,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   if (trees && o.bandlimit_weight != 1.0)
     throw std::invalid_argument("train: xgboost takes no --bandlimit-weight (its examples all weigh 1)");
   if (trees && world > 1) throw std::invalid_argument("train: xgboost trains on one process (unset WORLD_SIZE)");
+  if (closed_form && world > 1) throw std::invalid_argument("train: lda is fitted on one process (unset WORLD_SIZE)");
   if (trees && fp.input != InputKind::Table)
     throw std::invalid_argument("train: xgboost takes feature rows: use a features .csv or --input table");
   if (!backbone && !end_to_end && source_kind(fp.input, o.data) == SourceKind::Table) {
@@ -552,7 +602,9 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   std::vector<float> batch_buf;
   std::vector<int64_t> batch_labels;
   std::vector<float> batch_weights;
-  for (int epoch = start_epoch; epoch <= o.epochs; ++epoch) {
+  const int epochs = closed_form ? 1 : o.epochs;  // lda: one fit in place of the epochs
+  std::vector<double> lda_shrinkage;                // lda: each class's covariance shrinkage
+  for (int epoch = start_epoch; epoch <= epochs; ++epoch) {
     const auto t_epoch = Clock::now();
     // Everything random in an epoch derives from (seed, epoch): reproducible, and resumable.
     torch::manual_seed(o.seed * 7919 + uint64_t(epoch));
@@ -577,7 +629,7 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
     }
     net->train();
     for (auto& m : frozen_statistics) m->eval();  // pretrained batch-norm statistics stay as they are
-    const size_t batches = (order.size() + size_t(o.batch_size) - 1) / size_t(o.batch_size);
+    const size_t batches = closed_form ? 0 : (order.size() + size_t(o.batch_size) - 1) / size_t(o.batch_size);
     // --accumulate K: K micro-batches make one step. Each one's mean loss is weighted by its share
     // of the step's examples, so the summed gradient is the mean over all K x batch examples: the
     // step of one batch K times as large (the epoch's last step takes what is left).
@@ -638,6 +690,11 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       seen += n;
       obs.batch(epoch, b + 1, batches, loss_sum / double(seen), correct / double(seen));
     }
+    if (closed_form) {
+      lda_shrinkage = fit_lda_head(*net, train_set, mean, sd, LdaParams{o.shrinkage, o.balanced});
+      std::tie(loss_sum, correct) = loss_and_correct(*net, train_set);
+      seen = train_set.count();
+    }
 
     if (world > 1) {
       std::vector<double> totals = {loss_sum, correct, double(seen)};
@@ -689,6 +746,9 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
                        {"parameters", result.parameters}};
       if (!o.augment_with.empty()) m["training"]["augment_with"] = o.augment_with;
       if (!o.bandlimit_copies.empty()) m["training"]["bandlimit_weight"] = o.bandlimit_weight;
+      if (closed_form)
+        m["training"]["lda"] = {{"shrinkage", o.shrinkage < 0 ? nlohmann::json("auto") : nlohmann::json(o.shrinkage)},
+                                {"class_shrinkage", lda_shrinkage}, {"priors", o.balanced ? "uniform" : "class frequencies"}};
       if (o.crop_copies > 0) m["training"]["crop_copies"] = {{"copies", o.crop_copies}, {"seconds", o.crop_seconds}};
       if (!o.pretrained.empty())
         m["training"]["pretrained"] = {{"from", o.pretrained}, {"freeze", o.freeze}, {"backbone_lr_scale", o.backbone_lr_scale}};
