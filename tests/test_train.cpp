@@ -188,6 +188,17 @@ TEST(Train, CropCopiesAddShortCropsOfTheTrainingPartOnly) {
   const TrainResult none = train(o);
   EXPECT_EQ(none.train_clips, plain.train_clips);
   EXPECT_EQ(none.train_chunks, plain.train_chunks);
+  // --bandlimit-crops: each crop band-limited too (originals, their copies, crops, the crops' copies).
+  o.out = dir.file("limited-crops");
+  o.crop_seconds = 2;
+  o.bandlimit_copies = {4000};
+  o.bandlimit_crops = true;
+  const TrainResult limited = train(o);
+  EXPECT_EQ(limited.train_clips, 6 * plain.train_clips);
+  EXPECT_EQ(limited.train_chunks, 2 * plain.train_chunks + 4 * plain.train_clips);
+  EXPECT_EQ(limited.valid_chunks, plain.valid_chunks);
+  o.bandlimit_copies.clear();
+  EXPECT_THROW(train(o), std::invalid_argument);
 }
 
 // A crop is the same samples cut by hand: the front end gives the same features, and a distinct key.
@@ -204,6 +215,14 @@ TEST(Train, CropIsTheClipCutByHand) {
   ASSERT_EQ(a.count, b.count);
   EXPECT_EQ(a.data, b.data);
   EXPECT_NE(p.key(), FrontEndParams{}.key());
+  // A band-limited crop (--bandlimit-crops) is the cut samples band-limited.
+  FrontEndParams limited = p, limited_whole;
+  limited.bandlimit_hz = limited_whole.bandlimit_hz = 4000;
+  const ClipFeatures c = FrontEnd(limited).clip(y);
+  const ClipFeatures d = FrontEnd(limited_whole).clip(std::vector<float>(y.begin() + long(start), y.begin() + long(start + n)));
+  EXPECT_EQ(c.data, d.data);
+  EXPECT_NE(c.data, a.data);
+  EXPECT_NE(limited.key(), p.key());
   p.crop_at = 1.5;
   EXPECT_THROW(validate_frontend(p), std::invalid_argument);
 }

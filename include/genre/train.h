@@ -43,6 +43,9 @@ struct TrainOptions {
   // stretches of the clip, so that the model also learns from inputs as short as the 2-3 s excerpts.
   int crop_copies = 0;
   double crop_seconds = 2.5;
+  // The crops band-limited too: each crop once more for each bandlimit_copies value (at
+  // bandlimit_weight), so that short inputs also learn that bandwidth is no genre cue.
+  bool bandlimit_crops = false;
   double dropout = 0.3;
   bool balanced = false;             // weight the loss by inverse class frequency (lda: uniform priors)
   // --model lda: the shrinkage of each class's covariance, 0 to 1, or negative for Ledoit-Wolf's

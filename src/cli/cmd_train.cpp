@@ -197,6 +197,8 @@ void register_train(CLI::App& app) {
                   "Audio: each training clip of at least twice --crop-seconds again as N short crops, one from each Nth of it")
       ->check(CLI::Range(0, 16));
   cmd->add_option("--crop-seconds", o->crop_seconds, "Length of --crop-copies' crops")->check(CLI::Range(0.5, 600.0))->capture_default_str();
+  cmd->add_flag("--bandlimit-crops", o->bandlimit_crops,
+                "Each --crop-copies crop again band-limited to each --bandlimit-copies HZ (at --bandlimit-weight)");
   cmd->add_flag("--balanced", o->balanced, "Weight the loss by inverse class frequency (lda: uniform priors)");
   cmd->add_option_function<std::string>(
          "--shrinkage",

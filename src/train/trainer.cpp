@@ -387,10 +387,18 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   };
   add_copies("--bandlimit-copies", [&](FrontEndParams& p, size_t k) { p.bandlimit_hz = o.bandlimit_copies[k]; },
              o.bandlimit_copies.size(), o.bandlimit_weight);
-  add_copies("--crop-copies", [&](FrontEndParams& p, size_t k) {
+  const size_t crops = size_t(std::max(o.crop_copies, 0));
+  const auto crop = [&](FrontEndParams& p, size_t k) {  // the middle of the k-th of `crops` stretches
     p.crop_seconds = o.crop_seconds;
-    p.crop_at = (double(k) + 0.5) / o.crop_copies;
-  }, size_t(std::max(o.crop_copies, 0)), 1.0);
+    p.crop_at = (double(k) + 0.5) / double(crops);
+  };
+  add_copies("--crop-copies", crop, crops, 1.0);
+  if (o.bandlimit_crops && (o.bandlimit_copies.empty() || crops == 0))
+    throw std::invalid_argument("train: --bandlimit-crops band-limits the --crop-copies at the --bandlimit-copies: it needs both");
+  add_copies("--bandlimit-crops", [&](FrontEndParams& p, size_t k) {
+    crop(p, k % crops);
+    p.bandlimit_hz = o.bandlimit_copies[k / crops];
+  }, o.bandlimit_crops ? crops * o.bandlimit_copies.size() : 0, o.bandlimit_weight);
   std::vector<ExampleSet> train_sets =
       load_examples(ds, parts, Part::Train, train_fes, cache, jobs, &train_report,
                     [&](size_t d, size_t t) { obs.loading(d, t, train_fes.size() > 1 ? "train, with copies" : "train"); });
@@ -749,7 +757,8 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
       if (closed_form)
         m["training"]["lda"] = {{"shrinkage", o.shrinkage < 0 ? nlohmann::json("auto") : nlohmann::json(o.shrinkage)},
                                 {"class_shrinkage", lda_shrinkage}, {"priors", o.balanced ? "uniform" : "class frequencies"}};
-      if (o.crop_copies > 0) m["training"]["crop_copies"] = {{"copies", o.crop_copies}, {"seconds", o.crop_seconds}};
+      if (o.crop_copies > 0)
+        m["training"]["crop_copies"] = {{"copies", o.crop_copies}, {"seconds", o.crop_seconds}, {"bandlimited", o.bandlimit_crops}};
       if (!o.pretrained.empty())
         m["training"]["pretrained"] = {{"from", o.pretrained}, {"freeze", o.freeze}, {"backbone_lr_scale", o.backbone_lr_scale}};
       if (has_valid)
