@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "genre/chroma.h"
+#include "genre/frontend.h"
 #include "genre/gtzan_features.h"
 #include "genre/hpss.h"
 #include "genre/mel.h"
@@ -256,4 +257,53 @@ TEST(GtzanFeatures, NamesAndSegments) {
   // A segment's row is the row of that excerpt on its own.
   std::vector<float> second(y.begin() + 66150, y.begin() + 2 * 66150);
   EXPECT_EQ(rows[1].values, gtzan_features(second, 22050));
+}
+
+// Essentia's TensorflowInputMusiCNN as front-end parameters (the noncommercial Essentia taggers'
+// input): a symmetric Hann window, centred frames padded with zeros, log10(1 + 10000 x) of the
+// Slaney mel power, equal to those steps taken one by one; and declared ranges and cache keys.
+TEST(Features, EssentiaLogMelIsTheLog10OfTheZeroPaddedSymmetricHannMel) {
+  const auto w = hann_window(5, true);
+  const std::vector<double> expected{0.0, 0.5, 1.0, 0.5, 0.0};
+  for (size_t i = 0; i < 5; ++i) EXPECT_NEAR(w[i], expected[i], 1e-15);
+  EXPECT_NEAR(hann_window(4)[1], 0.5, 1e-15);  // periodic: 0.5 - 0.5 cos(2 pi / 4)
+  FrontEndParams p;
+  p.sample_rate = 16000;
+  p.n_fft = 512;
+  p.hop_length = 256;
+  p.n_mels = 96;
+  p.chunk_seconds = 3;
+  p.window_symmetric = true;
+  p.pad_zeros = true;
+  p.log_scale = 10000;
+  std::vector<float> y = sine(440, 16000, 48000, 0.5);
+  const auto n = noise(y.size(), 0.05, 9);
+  for (size_t i = 0; i < y.size(); ++i) y[i] += n[i];
+  const FrontEnd fe(p);
+  ASSERT_EQ(fe.shape(), (Shape{1, 96, 188}));
+  std::vector<float> ours(size_t(fe.shape().size()));
+  fe.chunk(y, ours.data());
+  StftParams stft;
+  stft.n_fft = 512;
+  stft.hop_length = 256;
+  stft.pad_mode = PadMode::Constant;
+  stft.window = std::make_shared<const std::vector<double>>(hann_window(512, true));
+  MelParams mel;
+  mel.n_mels = 96;
+  const Matrix m = melspectrogram(y, 16000, stft, mel);
+  ASSERT_EQ(m.rows, 188u);
+  double worst = 0;
+  for (size_t t = 0; t < m.rows; ++t)
+    for (size_t k = 0; k < 96; ++k) worst = std::max(worst, std::abs(ours[k * 188 + t] - std::log10(1.0 + 10000.0 * m(t, k))));
+  EXPECT_LT(worst, 1e-6);
+  // The first frame is centred on sample 0 with zeros before it, not a reflection of the signal.
+  FrontEndParams reflect = p;
+  reflect.pad_zeros = false;
+  std::vector<float> theirs(ours.size());
+  FrontEnd(reflect).chunk(y, theirs.data());
+  EXPECT_NE(ours[0], theirs[0]);
+  EXPECT_EQ(ours[5], theirs[5]);  // frame 5 lies inside the signal: padding does not reach it
+  EXPECT_NE(p.key(), reflect.key());
+  p.log_scale = 0.5;
+  EXPECT_THROW(validate_frontend(p), std::invalid_argument);
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
@@ -475,6 +476,120 @@ CmdResult run_genre(const std::string& args) {
 }  // namespace
 
 // genre tag with the bundled tagger, and genre embed writing .npy with its names file.
+// Essentia's two ports (noncommercial/, CC BY-NC-SA: compared against, never shipped), as their
+// model.md describes them: fed the stored reference patch, the 50 sigmoid outputs within 1e-4 and
+// the embedding within 1e-4 x max(1, |v|); genre's own Essentia front end on the reference audio
+// gives that patch; the end-to-end tags from the audio stay close. Skipped without ../shared.
+TEST(Pretrained, EssentiaPortsMatchTheirReferenceOutputs) {
+  const fs::path dir = fs::path(weights_dir()) / "noncommercial";
+  if (!fs::is_directory(dir))
+    GTEST_SKIP() << "SKIPPED: " << dir.string() << " is not present; the parity check of Essentia's two ports needs "
+                 << "../shared/weights/noncommercial. EssentiaPortsShapesAndPatches still ran.";
+  at::set_num_threads(1);
+  int checked = 0;
+  for (const char* name : {"msd-musicnn", "msd-vgg"}) {
+    const LoadedModel m = load_pretrained((dir / name).string());
+    EXPECT_EQ(m.config.arch, std::string("essentia-") + (name + 4));
+    EXPECT_EQ(m.meta["pretrained"]["licence"].get<std::string>().rfind("CC BY-NC-SA 4.0", 0), 0u);
+    ASSERT_EQ(m.labels.size(), 50u);
+    const FrontEnd fe(m.frontend);
+    for (const auto& entry : fs::directory_iterator(dir / name / "reference")) {
+      if (entry.path().extension() != ".json") continue;
+      const auto ref = read_json(entry.path().string());
+      const std::string what = std::string(name) + " " + entry.path().stem().string();
+      const TensorFile pf = read_safetensors((entry.path().parent_path() / ref["input_file"].get<std::string>()).string());
+      const StoredTensor& patch = pf.tensors.at("patch");
+      ASSERT_EQ(patch.shape, (std::vector<int64_t>{1, kEssentiaPatchFrames, 96}));
+      std::vector<float> stored(size_t(patch.numel()));
+      std::memcpy(stored.data(), patch.bytes.data(), stored.size() * sizeof(float));
+      // The network on the stored patch, [1, 187, 96] (time, mel) given as the front end's [1, 1, 96, 187].
+      torch::NoGradGuard g;
+      const torch::Tensor x = torch::from_blob(stored.data(), {1, 1, kEssentiaPatchFrames, 96}).transpose(2, 3).contiguous();
+      const torch::Tensor p = torch::sigmoid(m.net->forward(x)).contiguous();
+      const torch::Tensor e = m.net->embedding(x).contiguous();
+      const double d_sigmoid = max_diff(std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + 50), ref["sigmoid"]);
+      EXPECT_LT(d_sigmoid, 1e-4) << what;
+      const auto& ev = ref["embedding"]["values"];
+      double d_embedding = 0;
+      ASSERT_EQ(e.numel(), int64_t(ev.size())) << what;
+      for (int64_t i = 0; i < e.numel(); ++i) {
+        const double v = ev[size_t(i)].get<double>(), d = std::abs(e.data_ptr<float>()[i] - v);
+        EXPECT_LT(d, 1e-4 * std::max(1.0, std::abs(v))) << what << " embedding " << i;
+        d_embedding = std::max(d_embedding, d);
+      }
+      // genre's Essentia front end on the reference audio: the stored patch (its first 187 frames).
+      const auto samples = read_f32_wav((entry.path().parent_path() / ref["audio_file"].get<std::string>()).string());
+      ASSERT_EQ(samples.size(), fe.chunk_samples()) << what;
+      std::vector<float> ours(size_t(fe.shape().size()));
+      fe.chunk(samples, ours.data());
+      const int64_t frames = fe.shape().w;
+      double worst = 0;
+      for (int64_t t = 0; t < kEssentiaPatchFrames; ++t)
+        for (int64_t k = 0; k < 96; ++k)
+          worst = std::max(worst, std::abs(double(ours[size_t(k * frames + t)]) - stored[size_t(t * 96 + k)]));
+      EXPECT_LT(worst, 2e-4) << what << ": front end (log10 units; values 0 to about 5)";
+      // End to end from the audio.
+      const torch::Tensor a = torch::from_blob(ours.data(), {1, 1, 96, frames});
+      const torch::Tensor pa = torch::sigmoid(m.net->forward(a)).contiguous();
+      const double d_audio = max_diff(std::vector<float>(pa.data_ptr<float>(), pa.data_ptr<float>() + 50), ref["sigmoid"]);
+      EXPECT_LT(d_audio, 1e-4) << what;
+      std::printf("%-24s from the patch: sigmoid %.1e, embedding %.1e; genre's patch %.1e; sigmoid from the audio %.1e\n",
+                  what.c_str(), d_sigmoid, d_embedding, worst, d_audio);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 6);
+  // As backbones: genre embed compares them; they stack only with each other; genre train refuses them.
+  const Classifier both = load_backbone((dir / "msd-musicnn").string() + "," + (dir / "msd-vgg").string());
+  EXPECT_EQ(both->embedding_size(), 200 + 256);
+  EXPECT_THROW(load_backbone((dir / "msd-musicnn").string() + "," + (fs::path(weights_dir()) / "msd-fcn").string()), std::invalid_argument);
+  genre::test::TempDir tmp;
+  const std::string clip = genre::test::write_audio((tmp.path / "song.wav").string(), genre::test::noise(16000 * 5, 0.3, 3), 16000, 1,
+                                                   SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  const std::string npy = (tmp.path / "e.npy").string();
+  CmdResult r = run_genre("embed " + clip + " --model " + (dir / "msd-vgg").string() + " --per-window --cache none --out " + npy);
+  ASSERT_EQ(r.status, 0) << r.out;
+  // 5 s: 3 s windows at 0 and 1.488 s; the partial one at 2.976 s is dropped (Essentia's lastPatchMode "discard").
+  EXPECT_NE(genre::test::read_bytes(npy).find("'shape': (2, 256)"), std::string::npos);
+  fs::create_directories(tmp.path / "d/a");
+  fs::create_directories(tmp.path / "d/b");
+  genre::test::write_audio((tmp.path / "d/a/a.00000.wav").string(), genre::test::noise(16000 * 5, 0.3, 4), 16000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  genre::test::write_audio((tmp.path / "d/b/b.00000.wav").string(), genre::test::noise(16000 * 5, 0.1, 5), 16000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  r = run_genre("train --data " + (tmp.path / "d").string() + " --backbone " + (dir / "msd-vgg").string() + " --model logreg --out " +
+                (tmp.path / "t").string() + " --cache none");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("CC BY-NC-SA"), std::string::npos) << r.out;
+}
+
+// The two Essentia architectures with random weights (always runs): 50 logits and the 200- and
+// 256-d embeddings from the front end's 1 x 96 x 188 windows; a window of two patches embeds as the
+// mean of its two patches, each read as time x mel.
+TEST(Pretrained, EssentiaPortsShapesAndPatches) {
+  torch::manual_seed(5);
+  const FrontEnd fe(essentia_frontend());
+  EXPECT_EQ(fe.shape(), (Shape{1, 96, 188}));
+  EXPECT_EQ(fe.chunk_samples(), 48000u);
+  for (const auto& [arch, dim] : std::vector<std::pair<std::string, int64_t>>{{"essentia-musicnn", 200}, {"essentia-vgg", 256}}) {
+    const Classifier net = create_model({arch, fe.shape(), 50, 0.0, "sigmoid", {}, ""});
+    randomise_batch_norm_statistics(*net);
+    net->eval();
+    torch::NoGradGuard g;
+    const torch::Tensor x = torch::randn({2, 1, 96, 188});
+    EXPECT_EQ(net->forward(x).sizes(), (std::vector<int64_t>{2, 50})) << arch;
+    EXPECT_EQ(net->embedding(x).sizes(), (std::vector<int64_t>{2, dim})) << arch;
+    const torch::Tensor e = net->embedding(x);
+    EXPECT_FALSE(torch::allclose(e.narrow(0, 0, 1), e.narrow(0, 1, 1))) << arch;  // two inputs, two embeddings
+    // The 188th frame is not read; two patches side by side are averaged.
+    torch::Tensor y = x.clone();
+    y.narrow(3, 187, 1).fill_(100.f);
+    EXPECT_TRUE(torch::allclose(net->embedding(x), net->embedding(y))) << arch;
+    const torch::Tensor two = torch::cat({x.narrow(3, 0, 187), x.narrow(0, 1, 1).expand({2, 1, 96, 188}).narrow(3, 0, 187)}, 3);
+    const torch::Tensor expected = (net->embedding(x.narrow(3, 0, 187)) + net->embedding(x.narrow(0, 1, 1).narrow(3, 0, 187))) / 2;
+    EXPECT_TRUE(torch::allclose(net->embedding(two), expected, 1e-4, 1e-5)) << arch;
+    EXPECT_THROW(create_model({arch, {1, 96, 100}, 50, 0.0, "sigmoid", {}, ""}), std::invalid_argument) << arch;
+  }
+}
+
 TEST(Pretrained, TagAndEmbedCommands) {
   genre::test::TempDir tmp;
   const std::string clip = genre::test::write_audio((tmp.path / "song.wav").string(), genre::test::noise(22050 * 5, 0.3, 3), 22050, 1,

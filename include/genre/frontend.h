@@ -44,6 +44,13 @@ struct FrontEndParams {
   // A clip shorter than one chunk: zero-padded (false) or looped until it fills the chunk (true;
   // the pretrained taggers, whose windows are 29 s, see a 3 s excerpt repeated, not 26 s of silence).
   bool loop_short = false;
+  // The STFT window and padding and the log of the mel power: librosa's and torchaudio's (periodic
+  // Hann, reflect padding, dB), or Essentia's TensorflowInputMusiCNN (symmetric Hann, centred frames
+  // padded with zeros, log10(1 + 10000 x)), the input of the noncommercial Essentia taggers
+  // (genre/pretrained.h: essentia_frontend).
+  bool window_symmetric = false;
+  bool pad_zeros = false;
+  double log_scale = 0;  // > 0: log10(1 + log_scale x) of the mel power; 0: dB (top_db)
   // Training copies only (never in a model file): the audio is first band-limited to this many Hz
   // (band_limit in genre/audio.h), as a recording at twice that rate would be. 0: off.
   double bandlimit_hz = 0;
@@ -62,7 +69,7 @@ struct FrontEndParams {
 // that a damaged model file or a bad option is one clear error, not a crash in the STFT.
 //   sample_rate 4000..192000 Hz   n_fft, stft_n_fft 16..16384   hop_length 1..n_fft
 //   n_mels 2..512 (and <= n_fft/2+1)   n_mfcc 1..n_mels   top_db 0..200 (0: no floor)
-//   chunk_seconds 0.1..600 and chunk_hop 0.1..600 s   image_scale 1..16
+//   chunk_seconds 0.1..600 and chunk_hop 0.1..600 s   image_scale 1..16   log_scale 0, or 1..1e9
 void validate_frontend(const FrontEndParams& p);
 
 struct Shape {

@@ -61,6 +61,9 @@ struct LogMelParams {
   StftParams stft;
   MelParams mel;
   double top_db = 80.0;
+  // > 0: log10(1 + log_scale x) of the mel power instead of dB (Essentia's TensorflowInputMusiCNN:
+  // 10000); top_db is then unused.
+  double log_scale = 0;
   // The taggers' stored window and filter bank (tagger_window(), tagger_mel_bank()) instead of
   // computed ones: needs the taggers' shape (has_tagger_shape).
   bool tagger_buffers = false;

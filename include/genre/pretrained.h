@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,23 @@ struct BandwidthParams {
 
 // Frames of one Musicnn segment (3 s at 16 kHz, hop 256).
 constexpr int64_t kMusicnnFrames = 188;
+
+// The noncommercial Essentia taggers (essentia-musicnn, essentia-vgg: Essentia's msd-musicnn-1 and
+// msd-vgg-1, CC BY-NC-SA 4.0, for comparison only) take Essentia's TensorflowInputMusiCNN patches:
+// 16 kHz, n_fft 512, hop 256, a symmetric Hann window, centred frames padded with zeros, 96 Slaney
+// mel bands with Slaney norm, log10(1 + 10000 x), 187 frames (3 s). essentia_frontend() gives 3 s
+// windows (48,000 samples, 188 frames, of which the networks read the first 187) every 93 frames
+// (1.488 s, TensorflowPredictMusiCNN's patchHopSize); a shorter clip is looped to fill its window.
+constexpr int64_t kEssentiaPatchFrames = 187;
+FrontEndParams essentia_frontend();
+bool is_essentia_arch(const std::string& arch);
+// Log-mel windows [N, 1, 96, T] (mel, time) -> their whole 187-frame patches, [N k, 1, 187, 96]
+// (time, mel), through embed -> the mean of each window's patch embeddings, [N, d].
+torch::Tensor essentia_patches(const torch::Tensor& x, const std::function<torch::Tensor(const torch::Tensor&)>& embed);
+// The front end of a backbone stack: tagger_frontend(29 s windows every hop seconds; 14.5 when hop
+// is 0) for the MIT taggers, essentia_frontend() for the Essentia ones (hop 0 only: their patches
+// step as Essentia's). Throws std::invalid_argument for a stack that mixes the two.
+FrontEndParams backbone_frontend(const std::vector<std::string>& archs, double hop = 0);
 
 // A folder of the pretrained collection (../shared/weights/<name>/: weights.safetensors, tags.txt,
 // model.md) as a model: arch from the name (msd-fcn -> fcn), labels = tags, sigmoid output. The

@@ -22,8 +22,9 @@ enum class PadMode {
 // Pads x with `left` and `right` samples, numpy.pad semantics (repeated reflection included).
 std::vector<float> pad(const std::vector<float>& x, size_t left, size_t right, PadMode mode);
 
-// scipy.signal.get_window('hann', n, fftbins=True): 0.5 - 0.5 cos(2 pi i / n).
-std::vector<double> hann_window(size_t n);
+// scipy.signal.get_window('hann', n, fftbins=True): 0.5 - 0.5 cos(2 pi i / n); symmetric
+// (fftbins=False, Essentia's Windowing): 0.5 - 0.5 cos(2 pi i / (n - 1)).
+std::vector<double> hann_window(size_t n, bool symmetric = false);
 
 // librosa.fft_frequencies: linspace(0, sr/2, 1 + n_fft/2).
 std::vector<double> fft_frequencies(double sr, size_t n_fft);

@@ -22,7 +22,7 @@ struct EmbedOptions {
   std::vector<std::string> inputs;
   std::string model = "msd-fcn", out;
   bool per_window = false;
-  double hop = 14.5;
+  double hop = 0;  // the backbones' own: 14.5 s for the MIT taggers' 29 s windows
   size_t jobs = 1;
   std::string cache;
 };
@@ -56,7 +56,7 @@ void run_embed(const EmbedOptions& o) {
     throw std::runtime_error(o.out + ": --out must end in .npy, .csv or .jsonl");
   std::vector<std::string> archs;
   const Classifier backbone = load_backbone(o.model, &archs);
-  const FrontEnd fe(tagger_frontend(29.0, o.hop), backbone_embedder(backbone, backbone_key(archs, *backbone)));
+  const FrontEnd fe(backbone_frontend(archs, o.hop), backbone_embedder(backbone, backbone_key(archs, *backbone)));
   const FeatureCache cache(o.cache == "none" ? "" : o.cache.empty() ? FeatureCache::default_dir() : o.cache);
   const size_t dim = size_t(backbone->embedding_size());
   std::vector<std::string> missing;
@@ -143,7 +143,7 @@ void register_pretrained(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-o,--out", o->out, "Output: .npy (with OUT.names.txt), .csv or .jsonl")->required();
   cmd->add_flag("--per-window", o->per_window, "One row per 29 s window instead of the mean per file");
-  cmd->add_option("--hop", o->hop, "Seconds between windows")->capture_default_str();
+  cmd->add_option("--hop", o->hop, "Seconds between the MIT taggers' 29 s windows (default 14.5; Essentia's taggers step by their own 1.488 s)");
   cmd->add_option("-j,--jobs", o->jobs, "Files in parallel")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--cache", o->cache, "Embedding cache folder, shared with genre train --backbone ('none' to disable; default ~/.cache/genre)");
   cmd->callback([o] { run_embed(*o); });
@@ -160,6 +160,8 @@ void register_pretrained(CLI::App& app) {
     const LoadedModel m = load_pretrained(d);
     save_model(*out, *m.net, m.meta);
     std::printf("wrote %s (%s, %zu tags)\n", out->c_str(), m.config.arch.c_str(), m.labels.size());
+    const std::string licence = m.meta["pretrained"]["licence"];
+    if (licence != "MIT") std::fprintf(stderr, "genre: note: %s holds %s weights: %s\n", out->c_str(), d.c_str(), licence.c_str());
   });
 }
 

@@ -49,6 +49,7 @@ void validate_frontend(const FrontEndParams& p) {
   check(p.chunk_seconds >= 0.1 && p.chunk_seconds <= 600, "chunk_seconds", p.chunk_seconds, "0.1 to 600 s");
   check(p.chunk_hop >= 0.1 && p.chunk_hop <= 600, "chunk_hop", p.chunk_hop, "0.1 to 600 s");
   check(p.image_scale >= 1 && p.image_scale <= 16, "image_scale", p.image_scale, "1 to 16");
+  check(p.log_scale == 0 || (p.log_scale >= 1 && p.log_scale <= 1e9), "log_scale", p.log_scale, "0 (dB), or 1 to 1e9");
   check(p.crop_seconds == 0 || (p.crop_seconds >= 0.5 && p.crop_seconds <= 600), "crop_seconds", p.crop_seconds, "0, or 0.5 to 600 s");
   check(p.crop_at >= 0 && p.crop_at <= 1, "crop_at", p.crop_at, "0 to 1");
   check(p.bandlimit_hz == 0 || (p.bandlimit_hz >= 500 && 2 * p.bandlimit_hz < p.sample_rate), "bandlimit_hz", p.bandlimit_hz,
@@ -67,7 +68,10 @@ LogMelParams logmel_params(const FrontEndParams& p) {
   lp.mel.htk = p.mel_htk;
   lp.mel.norm = p.mel_slaney_norm ? MelNorm::Slaney : MelNorm::None;
   lp.top_db = p.top_db;
-  lp.tagger_buffers = has_tagger_shape(lp);
+  lp.log_scale = p.log_scale;
+  if (p.pad_zeros) lp.stft.pad_mode = PadMode::Constant;
+  if (p.window_symmetric) lp.stft.window = std::make_shared<const std::vector<double>>(hann_window(p.n_fft, true));
+  lp.tagger_buffers = has_tagger_shape(lp) && !p.window_symmetric;
   return lp;
 }
 }  // namespace
@@ -79,7 +83,9 @@ std::string FrontEndParams::key() const {
     << " chunk_hop=" << chunk_hop << " trim=" << trim_silence << " image_scale=" << image_scale;
   if (mel_htk || !mel_slaney_norm || loop_short)
     s << " htk=" << mel_htk << " slaney_norm=" << mel_slaney_norm << " loop_short=" << loop_short;
-  if (logmel_params(*this).tagger_buffers) s << " buffers=tagger";  // cached before: a computed bank and window
+  if (logmel_params(*this).tagger_buffers) s << " buffers=tagger";
+  if (window_symmetric || pad_zeros || log_scale > 0)
+    s << " window_symmetric=" << window_symmetric << " pad_zeros=" << pad_zeros << " log_scale=" << log_scale;  // cached before: a computed bank and window
   if (bandlimit_hz > 0) s << " bandlimit=" << bandlimit_hz;
   if (crop_seconds > 0) s << " crop=" << crop_seconds << "@" << crop_at;
   // Table rows of a clip shorter than a window come from its samples, not the zero padding (as in

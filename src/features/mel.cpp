@@ -134,6 +134,10 @@ LogMelSpectrogram::LogMelSpectrogram(const LogMelParams& p)
 
 Matrix LogMelSpectrogram::operator()(const std::vector<float>& y) const {
   Matrix m = melspectrogram(y, fb_, p_.stft);
+  if (p_.log_scale > 0) {
+    for (float& v : m.data) v = float(std::log10(1.0 + p_.log_scale * double(v)));
+    return m;
+  }
   power_to_db(m, 1.0, 1e-10, p_.top_db);
   return m;
 }

@@ -61,9 +61,10 @@ std::vector<float> pad(const std::vector<float>& x, size_t left, size_t right, P
   return out;
 }
 
-std::vector<double> hann_window(size_t n) {
+std::vector<double> hann_window(size_t n, bool symmetric) {
   std::vector<double> w(n);
-  for (size_t i = 0; i < n; ++i) w[i] = 0.5 - 0.5 * std::cos(2.0 * M_PI * double(i) / double(n));
+  const double period = symmetric ? double(n > 1 ? n - 1 : 1) : double(n);
+  for (size_t i = 0; i < n; ++i) w[i] = 0.5 - 0.5 * std::cos(2.0 * M_PI * double(i) / period);
   return w;
 }
 

@@ -19,7 +19,8 @@ nlohmann::json to_json(const FrontEndParams& p) {
           {"hop_length", p.hop_length},  {"n_mels", p.n_mels},           {"n_mfcc", p.n_mfcc},
           {"stft_n_fft", p.stft_n_fft},  {"top_db", p.top_db},           {"chunk_seconds", p.chunk_seconds},
           {"chunk_hop", p.chunk_hop},    {"trim_silence", p.trim_silence}, {"image_scale", p.image_scale},
-          {"mel_htk", p.mel_htk},        {"mel_slaney_norm", p.mel_slaney_norm}, {"loop_short", p.loop_short}};
+          {"mel_htk", p.mel_htk},        {"mel_slaney_norm", p.mel_slaney_norm}, {"loop_short", p.loop_short},
+          {"window_symmetric", p.window_symmetric}, {"pad_zeros", p.pad_zeros}, {"log_scale", p.log_scale}};
 }
 
 namespace {
@@ -62,6 +63,9 @@ FrontEndParams frontend_from_json(const nlohmann::json& j) {
   p.mel_htk = field(j, "mel_htk", p.mel_htk);
   p.mel_slaney_norm = field(j, "mel_slaney_norm", p.mel_slaney_norm);
   p.loop_short = field(j, "loop_short", p.loop_short);
+  p.window_symmetric = field(j, "window_symmetric", p.window_symmetric);
+  p.pad_zeros = field(j, "pad_zeros", p.pad_zeros);
+  p.log_scale = field(j, "log_scale", p.log_scale);
   validate_frontend(p);
   return p;
 }

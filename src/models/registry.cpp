@@ -11,6 +11,7 @@ const std::vector<ModelInfo>& model_registry() {
   using K = InputKind;
   const auto tagger = [] { return tagger_frontend(); };
   const auto tagger3 = [] { return tagger_frontend(3.0, 3.0); };
+  const auto essentia = [] { return essentia_frontend(); };
   const std::vector<K> spectral = {K::Mel, K::Stft, K::Mfcc, K::Dual, K::Image};
   static const std::vector<ModelInfo> registry = {
       {"mlp", "dense 128-64 on the flattened input", {K::Mel, K::Mfcc, K::Table, K::Image}, make_mlp},
@@ -41,6 +42,9 @@ const std::vector<ModelInfo>& model_registry() {
       {"crnn", "CRNN tagger (Choi 2017): 4 conv blocks + GRU, 29 s windows", {K::Mel}, make_crnn, tagger},
       {"musicnn", "Musicnn tagger (Pons 2018): timbral/temporal filters, 3 s windows", {K::Mel}, make_musicnn, tagger3},
       {"musicnn-pool", "Musicnn whose embedding is its pooled mid-level layer (1506 values; NAME:pool, e.g. jamendo-musicnn:pool)", {K::Mel}, make_musicnn_pool, tagger3},
+      // Essentia's ports (CC BY-NC-SA 4.0: for comparison only, never shipped), on Essentia's patches.
+      {"essentia-musicnn", "Essentia's MusiCNN, msd-musicnn-1 (noncommercial, comparison only): log10 mel patches, 3 s", {K::Mel}, make_essentia_musicnn, essentia},
+      {"essentia-vgg", "Essentia's VGG baseline, msd-vgg-1 (noncommercial, comparison only): log10 mel patches, 3 s", {K::Mel}, make_essentia_vgg, essentia},
       {"bandwidth", "narrowband detector, no weights: 1 when a window holds nothing above 4.3 kHz (a backbone)", {K::Mel}, make_bandwidth, tagger},
   };
   return registry;

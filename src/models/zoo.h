@@ -23,6 +23,8 @@ Classifier make_fcn(const ModelConfig& c);
 Classifier make_crnn(const ModelConfig& c);
 Classifier make_musicnn(const ModelConfig& c);
 Classifier make_musicnn_pool(const ModelConfig& c);
+Classifier make_essentia_musicnn(const ModelConfig& c);
+Classifier make_essentia_vgg(const ModelConfig& c);
 Classifier make_transfer_model(const ModelConfig& c);
 Classifier make_bandwidth(const ModelConfig& c);
 Classifier make_band_logreg(const ModelConfig& c);

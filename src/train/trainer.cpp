@@ -319,6 +319,10 @@ TrainResult train(const TrainOptions& o, TrainObserver* observer, GradientSync* 
   if (!o.backbone.empty()) {
     if (trees) throw std::invalid_argument("train: --backbone takes a torch head (logreg, mlp), not xgboost");
     backbone = load_backbone(o.backbone, &backbone_archs, bandwidth_last);
+    for (const auto& a : backbone_archs)
+      if (is_essentia_arch(a))
+        throw std::invalid_argument("train: --backbone " + o.backbone + ": Essentia's taggers are CC BY-NC-SA 4.0, for comparison "
+                                    "only (genre embed, genre tag): a genre model made from them could not be shipped");
     fp = tagger_frontend(29.0, o.backbone_hop);
     embedder = backbone_embedder(backbone, backbone_key(backbone_archs, *backbone));
     std::string archs;

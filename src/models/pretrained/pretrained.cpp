@@ -32,6 +32,39 @@ FrontEndParams tagger_frontend(double chunk_seconds, double hop) {
   return p;
 }
 
+FrontEndParams essentia_frontend() {
+  FrontEndParams p = tagger_frontend(3.0, 93.0 * 256 / 16000);  // 16 kHz, n_fft 512, hop 256, 96 bands, looped
+  p.mel_htk = false;  // Slaney scale and norm (librosa.filters.mel(sr=16000, n_fft=512, n_mels=96))
+  p.mel_slaney_norm = true;
+  p.window_symmetric = true;
+  p.pad_zeros = true;
+  p.log_scale = 10000;
+  return p;
+}
+
+bool is_essentia_arch(const std::string& arch) { return arch.rfind("essentia-", 0) == 0; }
+
+torch::Tensor essentia_patches(const torch::Tensor& x, const std::function<torch::Tensor(const torch::Tensor&)>& embed) {
+  const int64_t n = x.size(0), k = x.size(3) / kEssentiaPatchFrames;
+  const torch::Tensor patches = x.narrow(3, 0, k * kEssentiaPatchFrames)
+                                    .reshape({n, 96, k, kEssentiaPatchFrames})
+                                    .permute({0, 2, 3, 1})
+                                    .reshape({n * k, 1, kEssentiaPatchFrames, 96});
+  const torch::Tensor e = embed(patches);
+  return e.reshape({n, k, e.size(1)}).mean(1);
+}
+
+FrontEndParams backbone_frontend(const std::vector<std::string>& archs, double hop) {
+  size_t essentia = 0;
+  for (const auto& a : archs) essentia += is_essentia_arch(a);
+  if (essentia == 0) return tagger_frontend(29.0, hop > 0 ? hop : 14.5);
+  if (essentia < archs.size())
+    throw std::invalid_argument("backbones: Essentia's taggers (3 s log10 patches) and the MIT taggers (29 s dB windows) "
+                                "have different front ends and cannot be stacked");
+  if (hop > 0) throw std::invalid_argument("backbones: Essentia's taggers step by their own patch hop (1.488 s): no --hop");
+  return essentia_frontend();
+}
+
 namespace {
 
 std::string arch_of(const std::string& name) {
@@ -92,11 +125,14 @@ LoadedModel load_pretrained(const std::string& dir, const std::string& layer) {
                                : fs::path(dir).lexically_normal().filename().string();
   const std::string weights = (fs::path(dir) / "weights.safetensors").string();
   const TensorFile f = read_safetensors(weights);
-  check_frontend_buffers(f, weights);
+  // Essentia's ports are known by their tensors (their front end is outside the network); the MIT
+  // taggers by their name, and their stored front-end buffers must be genre's.
+  std::string arch = f.tensors.count("timbral1.weight") ? "essentia-musicnn" : f.tensors.count("convs.0.weight") ? "essentia-vgg" : arch_of(name);
+  const bool essentia = is_essentia_arch(arch);
+  if (!essentia) check_frontend_buffers(f, weights);
   LoadedModel m;
   m.path = dir;
   m.labels = read_lines((fs::path(dir) / "tags.txt").string());
-  std::string arch = arch_of(name);
   if (!layer.empty()) {
     if (layer != "pool" || arch != "musicnn")
       throw std::runtime_error(name + ":" + layer + ": no such embedding layer (musicnn taggers have ':pool')");
@@ -114,8 +150,8 @@ LoadedModel load_pretrained(const std::string& dir, const std::string& layer) {
   for (const auto& p : m.net->parameters()) n += p.numel();
   m.parameters = n;
   m.meta = {{"labels", m.labels}, {"frontend", to_json(m.frontend)}, {"description", "pretrained tagger " + name + (layer.empty() ? "" : ":" + layer)},
-            {"pretrained", {{"name", name}, {"licence", name.rfind("noncommercial", 0) == 0 ? "CC BY-NC-SA 4.0" : "MIT"},
-                            {"source", "minzwon/sota-music-tagging-models"}}}};
+            {"pretrained", {{"name", name}, {"licence", essentia ? "CC BY-NC-SA 4.0 (for comparison only: do not ship)" : "MIT"},
+                            {"source", essentia ? "MTG Essentia msd-" + arch.substr(9) + "-1, PyTorch port" : "minzwon/sota-music-tagging-models"}}}};
   return m;
 }
 
@@ -172,7 +208,7 @@ Classifier stack_backbones(const std::vector<const LoadedModel*>& parts, std::ve
     if (c.arch == "transfer") archs.insert(archs.end(), c.backbones.begin(), c.backbones.end());
     else archs.push_back(c.arch);
   }
-  const FrontEnd fe(tagger_frontend());
+  const FrontEnd fe(backbone_frontend(archs));
   ModelConfig cfg{"transfer", fe.shape(), 1, 0.0, "softmax", archs, ""};
   Classifier stack = create_model(cfg);
   auto& list = *stack->named_children()["backbones"]->as<torch::nn::ModuleList>();
