@@ -5,6 +5,7 @@
 
 #include "genre/chroma.h"
 #include "genre/frontend.h"
+#include "genre/model_file.h"
 #include "genre/gtzan_features.h"
 #include "genre/hpss.h"
 #include "genre/mel.h"
@@ -267,15 +268,12 @@ TEST(Features, EssentiaLogMelIsTheLog10OfTheZeroPaddedSymmetricHannMel) {
   const std::vector<double> expected{0.0, 0.5, 1.0, 0.5, 0.0};
   for (size_t i = 0; i < 5; ++i) EXPECT_NEAR(w[i], expected[i], 1e-15);
   EXPECT_NEAR(hann_window(4)[1], 0.5, 1e-15);  // periodic: 0.5 - 0.5 cos(2 pi / 4)
-  FrontEndParams p;
-  p.sample_rate = 16000;
-  p.n_fft = 512;
-  p.hop_length = 256;
-  p.n_mels = 96;
-  p.chunk_seconds = 3;
-  p.window_symmetric = true;
-  p.pad_zeros = true;
-  p.log_scale = 10000;
+  // As a model file holds them (genre/model_file.h), where the three new fields round-trip.
+  FrontEndParams p = frontend_from_json({{"input", "mel"}, {"sample_rate", 16000}, {"n_fft", 512}, {"hop_length", 256}, {"n_mels", 96},
+                                         {"chunk_seconds", 3.0}, {"window_symmetric", true}, {"pad_zeros", true},
+                                         {"log_scale", 10000.0}});
+  EXPECT_EQ(frontend_from_json(to_json(p)).key(), p.key());
+  EXPECT_TRUE(p.window_symmetric && p.pad_zeros && p.log_scale == 10000);
   std::vector<float> y = sine(440, 16000, 48000, 0.5);
   const auto n = noise(y.size(), 0.05, 9);
   for (size_t i = 0; i < y.size(); ++i) y[i] += n[i];

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "genre/pretrained.h"
 #include "genre/runtime.h"
 
 #include <vector>
@@ -66,6 +67,14 @@ inline void check_input(const std::string& arch, const genre::Shape& in, int64_t
     throw std::invalid_argument(arch + " takes a 1 x 96 x " + (frames > 0 ? std::to_string(frames) : std::string("T")) +
                                 " log-mel input (the tagger front end), not " + std::to_string(in.c) + " x " +
                                 std::to_string(in.h) + " x " + std::to_string(in.w));
+}
+
+// The Essentia ports' input (essentia_musicnn.cpp, essentia_vgg.cpp): 1 x 96 x T log-mel windows
+// holding at least one 187-frame patch.
+inline void check_essentia_input(const std::string& arch, const genre::Shape& in) {
+  check_input(arch, in, 0);
+  if (in.w < genre::kEssentiaPatchFrames)
+    throw std::invalid_argument(arch + " needs at least " + std::to_string(genre::kEssentiaPatchFrames) + " frames (3 s)");
 }
 
 }  // namespace genre::pretrained

@@ -20,9 +20,7 @@ torch::nn::BatchNorm1d bn1d(int64_t c) { return torch::nn::BatchNorm1d(torch::nn
 
 struct EssentiaMusicnnImpl : ClassifierImpl {
   explicit EssentiaMusicnnImpl(const ModelConfig& c) : ClassifierImpl(c) {
-    pretrained::check_input("essentia-musicnn", c.input, 0);
-    if (c.input.w < kEssentiaPatchFrames)
-      throw std::invalid_argument("essentia-musicnn needs at least " + std::to_string(kEssentiaPatchFrames) + " frames (3 s)");
+    pretrained::check_essentia_input("essentia-musicnn", c.input);
     namespace nn = torch::nn;
     bn_input = register_module("bn_input", bn2d(1));
     timbral1 = register_module("timbral1", nn::Conv2d(nn::Conv2dOptions(1, 204, {7, 38}).padding({3, 0})));

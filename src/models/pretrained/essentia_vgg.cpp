@@ -12,9 +12,7 @@ namespace genre {
 
 struct EssentiaVggImpl : ClassifierImpl {
   explicit EssentiaVggImpl(const ModelConfig& c) : ClassifierImpl(c) {
-    pretrained::check_input("essentia-vgg", c.input, 0);
-    if (c.input.w < kEssentiaPatchFrames)
-      throw std::invalid_argument("essentia-vgg needs at least " + std::to_string(kEssentiaPatchFrames) + " frames (3 s)");
+    pretrained::check_essentia_input("essentia-vgg", c.input);
     namespace nn = torch::nn;
     bn_input = register_module("bn_input", nn::BatchNorm2d(nn::BatchNorm2dOptions(1).eps(1e-3)));
     convs = register_module("convs", nn::ModuleList());
