@@ -707,4 +707,5 @@ TEST(Train, LdaFitsTheHeadInOneStep) {
   refused([](TrainOptions& b) { b.bandlimit_copies = {4000}; b.bandlimit_weight = 0.5; });
   refused([](TrainOptions& b) { b.shrinkage = 1.5; });
   refused([](TrainOptions& b) { b.input = "mel"; });  // 128 x 87 values per example
+  refused([](TrainOptions& b) { b.model = "logreg"; b.shrinkage = 0.3; });  // a shrinkage is lda's
 }

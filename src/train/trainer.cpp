@@ -248,7 +248,10 @@ std::pair<double, double> loss_and_correct(ClassifierImpl& net, const ExampleSet
 // --model lda: a linear head fitted in closed form (genre/lda.h) on the training examples as they
 // are, in one step that takes the place of the epochs. What only gradient training has is refused.
 bool lda_head(const TrainOptions& o) {
-  if (o.model != "lda") return false;
+  if (o.model != "lda") {
+    if (o.shrinkage >= 0) throw std::invalid_argument("train: --shrinkage is for --model lda, not " + o.model);
+    return false;
+  }
   const auto refuse = [](const std::string& what) {
     throw std::invalid_argument("train: --model lda is fitted in closed form, so " + what);
   };
