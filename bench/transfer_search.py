@@ -6,6 +6,16 @@ extras (band-limited copies, short crops).
     genre embed DIR1 DIR2 ... [EXTRAS] --model NAME[,NAME...] --per-window --out emb.npy
     /usr/bin/python3 bench/transfer_search.py emb.npy [--dims NAME:D,NAME:D...] [--subsets A+B,A+B+C...]
         [--C 0.1,1] [--seeds 0,1,2,3,4] [--extra-weight W] [--project 2,8,16]
+        [--heads logreg,lda,lda:0.3,lda-uniform,svm:3,knn:15]
+        [--features audio=A.csv,audio-excerpts=E.csv,... --feature-weights 0,0.2,0.4]
+
+--heads (with --subsets): the head family, each on the same standardised rows: logreg (logistic
+regression, C from --C), lda (sklearn's LinearDiscriminantAnalysis, lsqr, Ledoit-Wolf shrinkage;
+lda:A a fixed shrinkage A; lda-uniform uniform priors), svm:C (RBF SVM), knn:K (K nearest, by
+distance). --features: `genre features` tables of each source folder (rows matched by file name);
+each fold then also fits logistic regression (C = 1) on the training files' 57 features, and a
+file's prediction is (1 - w) x the head's probabilities + w x the features model's, for each w of
+--feature-weights (the 8 kHz copies' agreement stays the head's own).
 
 emb.npy rows are windows (emb.names.txt: file <TAB> start); a file's label is its parent folder,
 its song '<label>/<stem>', its source the folder above. Folds are StratifiedGroupKFold(5) by song
@@ -34,8 +44,14 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import csv
+
 import numpy as np
+from scipy.special import softmax
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import SVC
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.preprocessing import StandardScaler
@@ -63,6 +79,9 @@ ap.add_argument("--extra-weight", type=float, default=1.0, help="sample weight o
 ap.add_argument("--project", default="", help="also, for each K (e.g. 2,8,16): the band-limited copies of the training files "
                 "not trained on but used to project out the K directions in which they move the standardised embedding "
                 "(nuisance attribute projection; 0: the copies are only tested); crops and images still train")
+ap.add_argument("--heads", default="logreg", help="with --subsets: logreg, lda, lda:A, lda-uniform, svm:C, knn:K (comma list)")
+ap.add_argument("--features", default="", help="SOURCE=CSV,...: genre features tables, for an ensemble with logistic regression on them")
+ap.add_argument("--feature-weights", default="0.2", help="with --features: the features model's weights in the ensemble")
 args = ap.parse_args()
 
 Xw, wfiles = load(args.emb)
@@ -121,7 +140,25 @@ def folds_for(seed):
     return list(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, songs))
 
 
-def fit_predict(Xtr, ytr, Xte, C, n_extra=0, nuisance=None):
+def make_head(head, C):
+    name, _, value = head.partition(":")
+    if name == "logreg":
+        return LogisticRegression(C=C, max_iter=5000)
+    if name in ("lda", "lda-uniform"):
+        priors = np.full(len(classes), 1 / len(classes)) if name == "lda-uniform" else None
+        return LinearDiscriminantAnalysis(solver="lsqr", shrinkage=float(value) if value else "auto", priors=priors)
+    if name == "svm":
+        return SVC(C=float(value or 1))
+    if name == "knn":
+        return KNeighborsClassifier(int(value or 15), weights="distance")
+    raise SystemExit(f"unknown head {head}")
+
+
+def head_probabilities(m, X):
+    return softmax(m.decision_function(X), axis=1) if isinstance(m, SVC) else m.predict_proba(X)
+
+
+def fit_predict(Xtr, ytr, Xte, C, n_extra=0, nuisance=None, head="logreg"):
     """The last n_extra training rows are extras, weighted --extra-weight. nuisance = (k, A, B): the
     k top directions of the standardised differences A - B (rows paired) are projected out of every row."""
     sc = StandardScaler().fit(Xtr)
@@ -132,14 +169,41 @@ def fit_predict(Xtr, ytr, Xte, C, n_extra=0, nuisance=None):
         k, A, B = nuisance
         V = np.linalg.svd(sc.transform(A) - sc.transform(B), full_matrices=False)[2][:k].T
         P -= V @ V.T
-    m = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(Xtr) @ P, ytr, sample_weight=w)
-    return m.predict_proba(sc.transform(Xte) @ P)
+    m = make_head(head, C)
+    if head == "logreg":
+        m.fit(sc.transform(Xtr) @ P, ytr, sample_weight=w)
+    elif args.extra_weight != 1:
+        raise SystemExit(f"--extra-weight: {head} takes no sample weights")
+    else:
+        m.fit(sc.transform(Xtr) @ P, ytr)
+    return head_probabilities(m, sc.transform(Xte) @ P)
+
+
+# --features: each tested file's 57 features (genre features' columns after filename and length).
+F = None
+if args.features:
+    F = np.full((len(order), 57), np.nan)
+    for part in args.features.split(","):
+        source, path = part.split("=")
+        for row in csv.DictReader(open(path)):
+            label = row["label"] if "label" in row else row["filename"].split(".")[0]
+            key = f"{source}/{label}/{Path(row['filename']).stem}"
+            if key in index:
+                F[index[key]] = [float(v) for v in list(row.values())[2:59]]
+    if np.isnan(F).any():
+        raise SystemExit(f"--features: {int(np.isnan(F).any(1).sum())} tested files have no row")
+feature_weights = [float(w) for w in args.feature_weights.split(",")] if args.features else [0.0]
+
+
+def features_model(tr, te):
+    sc = StandardScaler().fit(F[tr])
+    return LogisticRegression(C=1, max_iter=5000).fit(sc.transform(F[tr]), y[tr]).predict_proba(sc.transform(F[te]))
 
 
 tested_songs = set(songs)
 
 
-def cv_files(folds, c, C, how="mean", with_extras=False, project=None):
+def cv_files(folds, c, C, how="mean", with_extras=False, project=None, head="logreg", feature_weight=0.0):
     """Trains on files (pooled windows), with the extras of the training fold's songs if asked
     (project = k: the copies among them project out k directions instead of training; 0: they
     only test).
@@ -147,7 +211,7 @@ def cv_files(folds, c, C, how="mean", with_extras=False, project=None):
     equals the original's."""
     X = pool(Xw[:, c], how, file_windows)
     E = pool(Xw[:, c], how, extra_windows) if with_extras and extra_keys else np.zeros((0, X.shape[1]))
-    pred, agree = np.zeros_like(y), []
+    pred, head_pred, agree = np.zeros_like(y), np.zeros_like(y), []
     for tr, te in folds:
         train_songs, test_files = {songs[i] for i in tr}, set(te.tolist())
         # An extra joins the training folds of its song; one of a song no file of which is tested
@@ -160,9 +224,13 @@ def cv_files(folds, c, C, how="mean", with_extras=False, project=None):
             nuisance = (project, X[extra_copy_of[pairs]], E[pairs])
             ex = [j for j in ex if extra_copy_of[j] < 0]
         p = fit_predict(np.vstack([X[tr], E[ex]]), np.concatenate([y[tr], extra_y[ex]]), np.vstack([X[te], E[copies]]), C,
-                        len(ex), nuisance)
-        pred[te] = p[:len(te)].argmax(1)
-        agree.extend(p[len(te):].argmax(1) == pred[extra_copy_of[copies]])
+                        len(ex), nuisance, head)
+        files_p = p[:len(te)]
+        head_pred[te] = files_p.argmax(1)
+        if feature_weight > 0:
+            files_p = (1 - feature_weight) * files_p + feature_weight * features_model(tr, te)
+        pred[te] = files_p.argmax(1)
+        agree.extend(p[len(te):].argmax(1) == head_pred[extra_copy_of[copies]])
     return pred, agree
 
 
@@ -214,7 +282,10 @@ if args.subsets:
     for tag in args.subsets.split(","):
         c = cols(tag.split("+"))
         for C in Cs:
-            variant(f"{tag} mean{extras_tag} C={C}", lambda f: cv_files(f, c, C, with_extras=True))
+            for head in args.heads.split(","):
+                for fw in feature_weights:
+                    name = f"{tag} mean{extras_tag} {head}" + (f" C={C}" if head == "logreg" else "") + (f" features {fw}" if args.features else "")
+                    variant(name, lambda f: cv_files(f, c, C, with_extras=True, head=head, feature_weight=fw))
             for k in [int(v) for v in args.project.split(",") if v]:
                 variant(f"{tag} mean, copies projected out (k={k}) C={C}", lambda f: cv_files(f, c, C, with_extras=True, project=k))
 else:

@@ -8,7 +8,7 @@
 // Why a second fit for the same form: with few examples in many dimensions (a few hundred songs,
 // hundreds of embedding values), the shrunk covariance is a better-conditioned estimate than
 // gradient descent's, and every training example's variation within its genre, band-limited copies
-// included, lowers the weight of the directions it varies in (models/README.md, "LDA").
+// included, lowers the weight of the directions it varies in (README, "Linear discriminant analysis").
 #pragma once
 
 #include <cstddef>

@@ -83,9 +83,9 @@ std::string FrontEndParams::key() const {
     << " chunk_hop=" << chunk_hop << " trim=" << trim_silence << " image_scale=" << image_scale;
   if (mel_htk || !mel_slaney_norm || loop_short)
     s << " htk=" << mel_htk << " slaney_norm=" << mel_slaney_norm << " loop_short=" << loop_short;
-  if (logmel_params(*this).tagger_buffers) s << " buffers=tagger";
-  if (window_symmetric || pad_zeros || log_scale > 0)
-    s << " window_symmetric=" << window_symmetric << " pad_zeros=" << pad_zeros << " log_scale=" << log_scale;  // cached before: a computed bank and window
+  if (logmel_params(*this).tagger_buffers) s << " buffers=tagger";  // cached before: a computed bank and window
+  if (window_symmetric || pad_zeros || log_scale > 0)  // Essentia's patches (keys of the other front ends unchanged)
+    s << " window_symmetric=" << window_symmetric << " pad_zeros=" << pad_zeros << " log_scale=" << log_scale;
   if (bandlimit_hz > 0) s << " bandlimit=" << bandlimit_hz;
   if (crop_seconds > 0) s << " crop=" << crop_seconds << "@" << crop_at;
   // Table rows of a clip shorter than a window come from its samples, not the zero padding (as in
