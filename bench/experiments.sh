@@ -174,7 +174,8 @@ for group in $GROUPS_WANTED; do
     # over all development recordings: the head trained and early-stopped inside each fold, with the
     # band-limited copies and short crops of that fold's training files only. BUNDLED_EXTRA adds options.
     bundled-cv)
-      # BUNDLED_NAME names the run, BUNDLED_HEAD picks the head (logreg, mlp, band-logreg, band-mlp),
+      # BUNDLED_NAME names the run, BUNDLED_HEAD picks the head (logreg, lda, mlp, band-logreg, band-mlp; the bundled
+      # model: lda with BUNDLED_EXTRA="--crop-copies 3 --crop-seconds 2.5 --bandlimit-crops --refit --balanced"),
       # BUNDLED_BACKBONE the backbones, BUNDLED_EXTRA adds options.
       cv "${BUNDLED_NAME:-bundled-recipe}" --data "$DATA/audio,$DATA/audio-lowrate,$DATA/audio-excerpts" \
         --backbone "${BUNDLED_BACKBONE:-msd-fcn,msd-crnn,jamendo-musicnn}" --model "${BUNDLED_HEAD:-logreg}" --lr 1e-3 --epochs 200 --patience 20 \
